@@ -1,0 +1,30 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Member CRM",
+    "summary": "Membership, tiers, benefits and points on contacts, POS and sales",
+    "version": "19.0.1.0.0",
+    "category": "Sales/Members",
+    "license": "LGPL-3",
+    "author": "Member CRM team",
+    "website": "https://github.com/member-crm/member-crm",
+    # contacts: the member is a res.partner; sale_management / point_of_sale /
+    # account: orders and invoices qualify members; loyalty, pos_loyalty and
+    # sale_loyalty: points, rewards and coupons stay Odoo's own.
+    "depends": [
+        "contacts",
+        "sale_management",
+        "point_of_sale",
+        "account",
+        "loyalty",
+        "pos_loyalty",
+        "sale_loyalty",
+    ],
+    "external_dependencies": {"python": []},
+    "data": [
+        "security/member_crm_groups.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/member_crm_menus.xml",
+    ],
+    "application": True,
+}

@@ -1,0 +1,17 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Member CRM Marketing",
+    "summary": "Campaigns per tier with email, SMS and member coupons; complaints with SLA by tier",
+    "version": "19.0.1.0.0",
+    "category": "Marketing/Members",
+    "license": "LGPL-3",
+    "author": "Member CRM team",
+    "website": "https://github.com/member-crm/member-crm",
+    # mass_mailing and mass_mailing_sms (which brings sms): campaigns are
+    # Odoo mailings; rating: satisfaction of handled complaints.
+    "depends": ["member_crm", "mass_mailing", "mass_mailing_sms", "rating"],
+    "external_dependencies": {"python": []},
+    "data": [
+        "views/member_crm_marketing_menus.xml",
+    ],
+}

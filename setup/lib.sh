@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# Helpers shared by setup/run and setup/test. They work on an EXISTING Odoo 19
+# (the `odoo` command on PATH, or $ODOO_BIN) and PostgreSQL; they never install
+# or build Odoo itself.
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ADDONS="member_crm,member_crm_marketing,member_crm_reports"
+TEST_TAGS="/member_crm,/member_crm_marketing,/member_crm_reports"
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# find_odoo: sets ODOO_BIN (absolute) and ODOO_VERSION, or returns 1 with
+# ODOO_MISSING set to a one-line reason.
+find_odoo() {
+    ODOO_MISSING=""
+    local bin="${ODOO_BIN:-}"
+    if [ -z "$bin" ]; then
+        bin=$(command -v odoo 2>/dev/null || true)
+    fi
+    if [ -z "$bin" ]; then
+        ODOO_MISSING="no 'odoo' command on PATH and ODOO_BIN is not set (Odoo 19.0 is needed for the Odoo suite)"
+        return 1
+    fi
+    if [ ! -x "$bin" ] && ! command -v "$bin" >/dev/null 2>&1; then
+        ODOO_MISSING="ODOO_BIN=$bin is not an executable file"
+        return 1
+    fi
+    ODOO_BIN=$(command -v "$bin")
+    local out
+    if ! out=$(timeout 60 "$ODOO_BIN" --version 2>&1); then
+        ODOO_MISSING="'$ODOO_BIN --version' failed: $(printf '%s' "$out" | tail -n 1)"
+        return 1
+    fi
+    ODOO_VERSION=$(printf '%s\n' "$out" | sed -n 's/^Odoo Server \([0-9][^ ]*\).*/\1/p' | head -n 1)
+    case "$ODOO_VERSION" in
+        19.*|saas~19.*) ;;
+        *)
+            ODOO_MISSING="'$ODOO_BIN --version' says '${out%%$'\n'*}', but these addons need Odoo 19.0"
+            return 1 ;;
+    esac
+    return 0
+}
+
+# find_odoo_python: sets ODOO_PYTHON, the interpreter that runs $ODOO_BIN
+# ($ODOO_PYTHON wins if set), checked by importing odoo with it.
+find_odoo_python() {
+    local py="${ODOO_PYTHON:-}"
+    if [ -z "$py" ]; then
+        local real shebang
+        real=$(readlink -f "$ODOO_BIN")
+        shebang=$(head -n 1 "$real" 2>/dev/null | tr -d '\r')
+        case "$shebang" in
+            '#!'*python*)
+                py=${shebang#\#!}
+                py=${py# }
+                case "$py" in
+                    */env\ *) py=$(command -v "${py##* }" || true) ;;
+                    *) py=${py%% *} ;;
+                esac ;;
+        esac
+        if [ -z "$py" ]; then
+            for candidate in "$(dirname "$real")/python3" "$(dirname "$real")/python"; do
+                if [ -x "$candidate" ]; then py=$candidate; break; fi
+            done
+        fi
+    fi
+    if [ -z "$py" ] || ! "$py" -c 'import odoo.release' >/dev/null 2>&1; then
+        die "cannot tell which Python runs $ODOO_BIN; set ODOO_PYTHON to it (the interpreter that can 'import odoo')"
+    fi
+    ODOO_PYTHON=$py
+}
+
+check_postgres() {
+    if ! command -v psql >/dev/null 2>&1; then
+        die "PostgreSQL client 'psql' not found: install PostgreSQL >= 13 (client and server)"
+    fi
+    if ! psql -X -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+        die "PostgreSQL does not answer as '$(id -un)' (psql -d postgres): start it, or set PGHOST/PGUSER/PGPASSWORD for Odoo's database user"
+    fi
+    local server
+    server=$(psql -X -d postgres -Atc 'show server_version_num')
+    if [ "${server:-0}" -lt 130000 ]; then
+        die "PostgreSQL $server is too old: Odoo 19 needs PostgreSQL >= 13"
+    fi
+}
+
+db_exists() {
+    [ "$(psql -X -d postgres -Atc "select 1 from pg_database where datname = '$1'")" = 1 ]
+}
+
+# Addons path: ours, after any the user gives; Odoo 19 adds its own.
+addons_path() {
+    if [ -n "${ODOO_ADDONS_PATH:-}" ]; then
+        printf '%s,%s' "$ODOO_ADDONS_PATH" "$REPO_ROOT"
+    else
+        printf '%s' "$REPO_ROOT"
+    fi
+}
+
+install_requirements() {
+    say "Installing requirements.txt into the Python that runs Odoo: $ODOO_PYTHON"
+    "$ODOO_PYTHON" -m pip install --quiet --disable-pip-version-check -r "$REPO_ROOT/requirements.txt" \
+        || die "pip could not install requirements.txt into $ODOO_PYTHON"
+}

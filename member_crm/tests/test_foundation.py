@@ -57,3 +57,11 @@ class TestFoundation(MemberCrmCommon):
             partner.with_user(self.role_users["member_plain"]).read(["birthdate_date"])
         value = partner.with_user(self.role_users["member_user"]).read(["birthdate_date"])[0]["birthdate_date"]
         self.assertEqual(str(value), "1990-05-17")
+
+    def test_chinese_translation_loads(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["member_crm"], ["zh_CN"], overwrite=True)
+        zh = self.env(context={"lang": "zh_CN"})
+        self.assertEqual(zh.ref("member_crm.menu_member_crm_root").name, "会员")
+        self.assertEqual(zh.ref("member_crm.group_member_crm_officer").name, "专员")
+        self.assertEqual(zh["res.partner"]._fields["birthdate_date"].get_description(zh)["string"], "出生日期")

@@ -24,3 +24,9 @@ class TestMarketingFoundation(MemberCrmCommon):
         self.assertIn(service, self.visible_menu_xmlids(self.role_users["member_service"]))
         for login in ("member_user", "member_marketing", "member_accountant"):
             self.assertNotIn(service, self.visible_menu_xmlids(self.role_users[login]), login)
+
+    def test_chinese_translation_loads(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["member_crm_marketing"], ["zh_CN"], overwrite=True)
+        zh = self.env(context={"lang": "zh_CN"})
+        self.assertEqual(zh.ref("member_crm_marketing.menu_member_crm_campaign_sms").name, "短信营销")

@@ -24,3 +24,9 @@ class TestReportsFoundation(MemberCrmCommon):
 
         major = int(pandas.__version__.split(".")[0])
         self.assertLess(major, 3)
+
+    def test_chinese_translation_loads(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["member_crm_reports"], ["zh_CN"], overwrite=True)
+        zh = self.env(context={"lang": "zh_CN"})
+        self.assertEqual(zh.ref("member_crm_reports.menu_member_crm_report_pos").name, "POS订单")

@@ -1,12 +1,125 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# The seed's ladder (12-month rolling window, untaxed spend / orders), created
+# when a manager first turns membership on in a company that has no tier.
+DEFAULT_LADDER = (
+    # code, English, Chinese, level, spend, orders, color, invitation only
+    ("STD", "Standard", "普通", 0, 0, 0, 0, False),
+    ("GOLD", "Gold", "黄金", 10, 2000, 3, 3, False),
+    ("PLAT", "Platinum", "铂金", 20, 8000, 6, 9, False),
+    ("DIA", "Diamond", "钻石", 30, 20000, 10, 4, False),
+    ("BLACK", "Black", "黑卡", 40, 50000, 15, 11, False),
+    ("HON", "Honorary", "荣誉", 50, 0, 0, 1, True),
+)
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    # The switch the acceptance asks for: installing the addons changes nothing
-    # for existing customers until a manager turns membership on per company.
+    # The switch the foundation acceptance asks for: installing the addons
+    # changes nothing for existing customers until a manager turns membership
+    # on per company (no ledger, no enrolment, no ladder before that).
     member_crm_enabled = fields.Boolean(
         string="Membership Enabled",
         help="Enrol customers as members, follow their tiers and grant benefits in this company.",
     )
+    member_window_type = fields.Selection(
+        [("rolling", "Rolling months"), ("calendar", "Calendar year")],
+        string="Qualification Window",
+        default="rolling",
+        required=True,
+    )
+    member_window_months = fields.Integer(string="Window (months)", default=12)
+    member_keep_months = fields.Integer(
+        string="Keep Tier (months)",
+        default=6,
+        help="A member keeps a tier reached for at least this many months.",
+    )
+    member_max_drop = fields.Integer(
+        string="Maximum Drop per Review",
+        default=1,
+        help="Levels a member may lose at one review.",
+    )
+    member_grace_days = fields.Integer(
+        string="Grace Period (days)",
+        default=30,
+        help="Days between the notice of a coming drop and the drop.",
+    )
+    member_sale_qualify_on = fields.Selection(
+        [("paid", "Invoiced and paid"), ("confirm", "Confirmed")],
+        string="Sales Qualify When",
+        default="paid",
+        required=True,
+    )
+    member_auto_enroll = fields.Boolean(
+        string="Enrol on First Order",
+        help="Enrol a customer automatically on their first qualifying order.",
+    )
+    member_number_prefix = fields.Char(default="M")
+    member_sequence_id = fields.Many2one("ir.sequence", string="Member Number Sequence", copy=False)
+
+    @api.constrains("member_keep_months", "member_max_drop", "member_grace_days", "member_window_months")
+    def _check_member_settings(self):
+        for company in self:
+            if company.member_window_months < 1:
+                raise ValidationError(self.env._("The qualification window must be at least one month."))
+            if company.member_keep_months < 0 or company.member_grace_days < 0:
+                raise ValidationError(self.env._("Keep months and grace days cannot be negative."))
+            if company.member_max_drop < 1:
+                raise ValidationError(self.env._("A review must be allowed to drop at least one level."))
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("member_crm_enabled"):
+            self._member_ensure_ladder()
+        if {"member_window_type", "member_window_months"} & set(vals):
+            self.env["member.tier"]._member_validate_companies(self)
+        return res
+
+    def _member_ensure_ladder(self):
+        """Create the default ladder in companies that have no tier yet."""
+        Tier = self.env["member.tier"].sudo()  # configuration data, written on a manager's switch
+        have = {c.id for c in Tier.with_context(active_test=False).search([("company_id", "in", self.ids)]).company_id}
+        vals_list = [
+            {
+                "company_id": company.id,
+                "code": code,
+                "name": name,
+                "level": level,
+                "min_spend": spend,
+                "min_orders": orders,
+                "color": color,
+                "invitation_only": invitation,
+            }
+            for company in self
+            if company.id not in have
+            for code, name, _zh, level, spend, orders, color, invitation in DEFAULT_LADDER
+        ]
+        if not vals_list:
+            return Tier
+        tiers = Tier.create(vals_list)
+        if self.env["res.lang"]._lang_get("zh_CN"):
+            chinese = {code: zh for code, _name, zh, *_rest in DEFAULT_LADDER}
+            for tier in tiers:
+                tier.update_field_translations("name", {"zh_CN": chinese[tier.code]})
+        return tiers
+
+    def _member_sequence(self):
+        """The member number sequence of this company, created on first use."""
+        self.ensure_one()
+        if not self.member_sequence_id:
+            self.sudo().member_sequence_id = (
+                self.env["ir.sequence"]
+                .sudo()
+                .create(
+                    {
+                        "name": self.env._("Member numbers %(company)s", company=self.name),
+                        "code": "member.membership",
+                        "prefix": self.member_number_prefix or "",
+                        "padding": 6,
+                        "company_id": self.id,
+                    }
+                )
+            )
+        return self.member_sequence_id

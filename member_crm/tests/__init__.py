@@ -1,2 +1,4 @@
 from . import test_foundation
 from . import test_demo_history
+from . import test_member_pos
+from . import test_member_tiers

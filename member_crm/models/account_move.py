@@ -1,0 +1,28 @@
+from odoo import models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))._member_crm_on_paid()
+        return res
+
+    def _post(self, soft=True):
+        posted = super()._post(soft)
+        posted.filtered(lambda m: m.move_type == "out_refund")._member_crm_on_refund_posted()
+        return posted
+
+    def _member_crm_on_paid(self):
+        """In "paid" mode a paid customer invoice qualifies, a paid credit note takes back.
+
+        May run twice (in_payment, then paid): the ledger counts a document once.
+        Invoices of POS orders are skipped by the SQL: the POS counted them.
+        """
+        # sudo: the ledger has no create right for anybody, by design
+        self.env["member.ledger"].sudo()._member_record_invoices(self)
+
+    def _member_crm_on_refund_posted(self):
+        """In "confirm" mode a credit note of a counted sale order takes it back when posted."""
+        self.env["member.ledger"].sudo()._member_record_credit_notes_confirm_mode(self)

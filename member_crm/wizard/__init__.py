@@ -1,0 +1,2 @@
+from . import member_tier_change
+from . import member_tier_simulation

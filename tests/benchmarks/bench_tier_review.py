@@ -1,0 +1,179 @@
+"""Tier review at scale: ours vs a hand-written SQL aggregate + update vs a naive ORM loop.
+
+Prints ratios measured side by side in one run on the same database; asserts
+only that our review and the hand-written SQL give the same tiers.
+
+    python tests/benchmarks/bench_tier_review.py --db DB [--addons-path PATH] [--sample 2000]
+
+The database needs the addons and scale data (scale_data.py). The benchmark
+enables membership in the company of the scale data, enrols every demo
+contact and backfills the ledger with SQL, all inside a transaction that is
+rolled back at the end: the database is left as it was.
+"""
+
+import argparse
+import pathlib
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def timed(label, func, results):
+    started = time.perf_counter()
+    value = func()
+    results[label] = time.perf_counter() - started
+    print(f"{label:<44} {results[label]:9.2f} s", flush=True)
+    return value
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--addons-path", default=str(ROOT))
+    parser.add_argument("--sample", type=int, default=2000, help="members of the naive ORM loop")
+    parser.add_argument("--batch", type=int, default=50000)
+    args = parser.parse_args(argv)
+
+    import odoo
+    from odoo import api
+    from odoo.modules.registry import Registry
+    from odoo.tools import SQL
+
+    odoo.tools.config.parse_config(["-d", args.db, "--addons-path", args.addons_path, "--log-level", "warn"])
+    registry = Registry(args.db)
+    results = {}
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        company = env.ref("base.main_company")
+        env = env(context={"allowed_company_ids": [company.id]})
+        company = company.with_env(env)
+        company.member_crm_enabled = True
+        tiers = env["member.tier"].search([("company_id", "=", company.id)])
+        entry = tiers.filtered(lambda t: t.level == min(tiers.mapped("level")))
+        env.flush_all()
+        members = timed(
+            "enrol every contact (SQL)",
+            lambda: env.execute_query(
+                SQL(
+                    """
+                    INSERT INTO member_membership (partner_id, company_id, number, state, member_since, tier_id,
+                                                   tier_level, create_uid, create_date, write_uid, write_date)
+                    SELECT p.id, %(company)s, 'B' || p.id, 'active', CURRENT_DATE, %(entry)s, %(level)s,
+                           1, now(), 1, now()
+                      FROM res_partner p
+                     WHERE p.ref LIKE 'MCRM-DEMO-%%'
+                       AND NOT EXISTS (SELECT 1 FROM member_membership m
+                                        WHERE m.partner_id = p.id AND m.company_id = %(company)s)
+                    RETURNING id
+                    """,
+                    company=company.id,
+                    entry=entry.id,
+                    level=entry.level,
+                )
+            ),
+            results,
+        )
+        print(f"members: {len(members)}")
+        entries = timed(
+            "backfill the ledger (INSERT ... SELECT)", lambda: env["member.ledger"]._member_backfill(company), results
+        )
+        print(f"ledger entries: {entries}")
+        cr.execute("ANALYZE member_ledger; ANALYZE member_ledger_line; ANALYZE member_membership;")
+        as_of = odoo.fields.Date.context_today(env["res.partner"])
+        start, stop = env["member.membership"]._member_windows([company.id], as_of)[company.id]
+
+        cr.execute("SAVEPOINT before_review")
+        timed(
+            "our review (engine + batch writes + history)",
+            lambda: env["member.membership"]._member_review_run(as_of=as_of, batch_size=args.batch),
+            results,
+        )
+        env.flush_all()
+        cr.execute("SELECT id, tier_id FROM member_membership WHERE company_id = %s ORDER BY id", (company.id,))
+        ours = dict(cr.fetchall())
+        cr.execute("ROLLBACK TO SAVEPOINT before_review")
+        env.invalidate_all()
+
+        ladder = SQL(", ").join(
+            SQL("(%s, %s, %s::numeric, %s)", t.id, t.level, t.min_spend, t.min_orders)
+            for t in tiers
+            if not t.invitation_only
+        )
+
+        def hand_sql_run():
+            query = SQL(
+                """
+                WITH ladder(tier_id, level, min_spend, min_orders) AS (VALUES %(ladder)s),
+                agg AS (
+                    SELECT l.partner_id, SUM(l.amount) AS spend, SUM(l.order_count) AS orders
+                      FROM member_ledger l
+                     WHERE l.company_id = %(company)s AND l.date BETWEEN %(start)s AND %(stop)s
+                  GROUP BY l.partner_id
+                ),
+                target AS (
+                    SELECT m.id, (SELECT ladder.tier_id FROM ladder
+                                   WHERE COALESCE(agg.spend, 0) >= ladder.min_spend
+                                     AND COALESCE(agg.orders, 0) >= ladder.min_orders
+                                ORDER BY ladder.level DESC LIMIT 1) AS tier_id
+                      FROM member_membership m
+                 LEFT JOIN agg ON agg.partner_id = m.partner_id
+                     WHERE m.company_id = %(company)s AND m.state = 'active'
+                )
+                UPDATE member_membership m SET tier_id = target.tier_id
+                  FROM target WHERE m.id = target.id AND m.tier_id IS DISTINCT FROM target.tier_id
+                """,
+                ladder=ladder,
+                company=company.id,
+                start=start,
+                stop=stop,
+            )
+            env.execute_query(query)
+
+        cr.execute("SAVEPOINT before_hand")
+        timed("hand-written SQL aggregate + update", hand_sql_run, results)
+        cr.execute("SELECT id, tier_id FROM member_membership WHERE company_id = %s ORDER BY id", (company.id,))
+        hand = dict(cr.fetchall())
+        cr.execute("ROLLBACK TO SAVEPOINT before_hand")
+        env.invalidate_all()
+
+        differ = [mid for mid in ours if ours[mid] != hand.get(mid)]
+        assert not differ, f"{len(differ)} memberships differ, e.g. {differ[:5]}"
+        print(f"same tiers: {len(ours)} memberships", flush=True)
+
+        sample_ids = sorted(ours)[: args.sample]
+
+        def naive_orm():
+            Ledger = env["member.ledger"]
+            rules = sorted((t for t in tiers if not t.invitation_only), key=lambda t: t.level)
+            for membership in env["member.membership"].browse(sample_ids):
+                entries = Ledger.search(
+                    [
+                        ("partner_id", "=", membership.partner_id.id),
+                        ("company_id", "=", company.id),
+                        ("date", ">=", start),
+                        ("date", "<=", stop),
+                    ]
+                )
+                spend, orders = sum(entries.mapped("amount")), sum(entries.mapped("order_count"))
+                best = next(t for t in reversed(rules) if spend >= t.min_spend and orders >= t.min_orders)
+                if membership.tier_id != best:
+                    membership.tier_id = best
+            env.flush_all()
+
+        cr.execute("SAVEPOINT before_naive")
+        timed(f"naive ORM loop on {len(sample_ids)} members", naive_orm, results)
+        cr.execute("ROLLBACK TO SAVEPOINT before_naive")
+        cr.rollback()
+
+    n = len(ours)
+    ours_s = results["our review (engine + batch writes + history)"]
+    ratio = ours_s / results["hand-written SQL aggregate + update"]
+    naive_full = results[f"naive ORM loop on {len(sample_ids)} members"] / max(1, len(sample_ids)) * n
+    print()
+    print(f"review / hand-written SQL:          {ratio:5.2f}x   (goal <= 1.5x)")
+    print(f"naive ORM (extrapolated) / review:  {naive_full / ours_s:5.1f}x")
+    print(f"members reviewed per second (ours): {n / ours_s:,.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ Tiers are identified by an opaque ``key`` (the Odoo record id) and ordered by
 
 import calendar
 import datetime as dt
+import functools
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
@@ -76,16 +77,23 @@ def qualifies(rule: TierRule, q: Qualification) -> bool:
 
 def ladder(rules):
     """Rule-based tiers (no invitation-only ones), lowest level first."""
+    if isinstance(rules, tuple):
+        return _ladder_cached(rules)
     return sorted((r for r in rules if not r.invitation_only), key=lambda r: r.level)
+
+
+@functools.lru_cache(maxsize=256)
+def _ladder_cached(rules):
+    # the review calls this once per member with the same tuple of rules
+    return tuple(sorted((r for r in rules if not r.invitation_only), key=lambda r: r.level))
 
 
 def qualified_tier(rules, q: Qualification):
     """The highest rule-based tier whose criteria hold, or None (no entry tier)."""
-    best = None
-    for rule in ladder(rules):
+    for rule in reversed(ladder(rules)):
         if qualifies(rule, q):
-            best = rule
-    return best
+            return rule
+    return None
 
 
 def validate_ladder(rules, window_months=12):
@@ -188,13 +196,11 @@ def review(
       ladder per review.
     - Qualifying again for the current tier (or higher) ends a grace period.
     """
-    by_key = {r.key: r for r in rules}
-    current = by_key.get(state.tier)
-    if current is not None and current.invitation_only:
-        return Decision(NONE, state.tier, state.grace_since)
     steps = ladder(rules)
+    position = _positions(steps) if isinstance(steps, tuple) else {r.key: i for i, r in enumerate(steps)}
+    if state.tier is not None and state.tier not in position and _is_invitation_only(rules, state.tier):
+        return Decision(NONE, state.tier, state.grace_since)
     target = qualified_tier(rules, q)
-    position = {r.key: i for i, r in enumerate(steps)}
     current_pos = position.get(state.tier, -1)
     target_pos = position.get(target.key, -1) if target else -1
     if target_pos > current_pos:
@@ -211,6 +217,15 @@ def review(
     new_pos = max(target_pos, current_pos - max(1, max_drop))
     new_tier = steps[new_pos].key if new_pos >= 0 else None
     return Decision(DOWN, new_tier, None)
+
+
+@functools.lru_cache(maxsize=256)
+def _positions(steps):
+    return {r.key: i for i, r in enumerate(steps)}
+
+
+def _is_invitation_only(rules, key):
+    return any(r.key == key and r.invitation_only for r in rules)
 
 
 def instant_upgrade(current_tier, rules, q: Qualification):

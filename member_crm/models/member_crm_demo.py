@@ -64,6 +64,22 @@ class MemberCrmDemo(models.AbstractModel):
         _logger.info("Member CRM demo history loaded: %s", result)
         return result
 
+    @api.model
+    def _demo_start_membership(self, company=None):
+        """Turn membership on, enrol the demo contacts and place them from their history.
+
+        Uses the same path a business takes: the default ladder, enrolment,
+        then the simulation's Apply (ledger backfill + placement).
+        """
+        company = company or self.env.company
+        if not company.member_crm_enabled:
+            company.member_crm_enabled = True
+        partners = self.env["res.partner"].search([("ref", "=like", demo_data.MEMBER_REF_PREFIX + "%")])
+        partners.with_company(company).action_member_enroll()
+        wizard = self.env["member.tier.simulation"].with_company(company).create({"company_id": company.id})
+        wizard.action_apply()
+        return {"members": len(partners), "up": wizard.count_up, "down": wizard.count_down}
+
     # ------------------------------------------------------------------
     # catalogue and contacts
     # ------------------------------------------------------------------

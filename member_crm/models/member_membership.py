@@ -26,12 +26,12 @@ class MemberMembership(models.Model):
     _rec_name = "number"
     _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", required=True, index=True, ondelete="cascade", tracking=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company, readonly=True
-    )
+    # partner_id and number are indexed by the UNIQUE constraints below (as
+    # first column): no separate index, every index costs the review's writes
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", tracking=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    number = fields.Char(string="Member Number", required=True, copy=False, index="trigram", readonly=True)
+    number = fields.Char(string="Member Number", required=True, copy=False, readonly=True)
     state = fields.Selection(
         [("active", "Active"), ("suspended", "Suspended"), ("left", "Left")],
         default="active",
@@ -320,105 +320,133 @@ class MemberMembership(models.Model):
                 self._member_enroll(partner, company, trigger="order", source=f"{model},{source_id}")
 
     @api.model
-    def _member_store_figures(self, rows, only_changed=False):
-        """Write the window figures cache with one UPDATE."""
-        if only_changed:
-            rows = [
-                r
-                for r in rows
-                if (float(r["spend"]), int(r["orders"]), int(r["feedback"]))
-                != (float(r["qualify_spend"] or 0), r["qualify_orders"] or 0, r["qualify_feedback"] or 0)
-            ]
-        if not rows:
-            return
-        values = SQL(", ").join(
-            SQL("(%s, %s::numeric, %s::int, %s::int)", r["id"], r["spend"], r["orders"], r["feedback"]) for r in rows
-        )
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE member_membership m
-                   SET qualify_spend = v.spend, qualify_orders = v.orders, qualify_feedback = v.feedback,
-                       qualified_at = %(now)s
-                  FROM (VALUES %(values)s) AS v(id, spend, orders, feedback)
-                 WHERE m.id = v.id
-                """,
-                values=values,
-                now=fields.Datetime.now(),
-            )
-        )
-        self.browse([r["id"] for r in rows]).invalidate_recordset(
-            ["qualify_spend", "qualify_orders", "qualify_feedback", "qualified_at"]
-        )
+    def _member_changed_figures(self, rows):
+        """{membership id: (spend, orders, feedback)} of the rows whose cached figures are stale."""
+        return {
+            r["id"]: (r["spend"], int(r["orders"]), int(r["feedback"]))
+            for r in rows
+            if (float(r["spend"]), int(r["orders"]), int(r["feedback"]))
+            != (float(r["qualify_spend"] or 0), r["qualify_orders"] or 0, r["qualify_feedback"] or 0)
+        }
 
     # ------------------------------------------------------------------
     # applying decisions
     # ------------------------------------------------------------------
     @api.model
-    def _member_apply_changes(self, changes, trigger, sources=None, source=None, reason=None, as_of=None):
-        """Move memberships to new tiers and log each move; one UPDATE and one INSERT.
+    def _member_apply_changes(self, changes, trigger, sources=None, source=None, reason=None, as_of=None, figures=None):
+        """Move memberships to new tiers and log each move: one UPDATE and one INSERT.
 
         ``changes``: [(membership id, old tier id, new tier id)]. Upward moves
-        start the keep period; every move ends a grace period.
+        start the keep period; every move ends a grace period. ``figures``
+        ({membership id: (spend, orders, feedback)}) rides along in the same
+        UPDATE (the review refreshes the cache of every member it reads).
+        Arrays are passed with ``unnest``: one statement whatever the batch.
         """
-        if not changes:
+        figures = figures or {}
+        if not changes and not figures:
             return
         as_of = as_of or fields.Date.context_today(self)
-        tiers = {
-            t.id: t
-            for t in self.env["member.tier"].sudo().browse({c[2] for c in changes} | {c[1] for c in changes if c[1]})
+        change_by_id = {mid: (old, new) for mid, old, new in changes}
+        ids = list(change_by_id.keys() | figures.keys())
+        info = {
+            mid: (partner_id, company_id, keep)
+            for mid, partner_id, company_id, keep in self.env.execute_query(
+                SQL(
+                    """SELECT m.id, m.partner_id, m.company_id, c.member_keep_months
+                         FROM member_membership m JOIN res_company c ON c.id = m.company_id
+                        WHERE m.id = ANY(%s)""",
+                    ids,
+                )
+            )
         }
-        memberships = self.sudo().browse([c[0] for c in changes])
-        keep = {m.id: m.company_id.member_keep_months for m in memberships}
-        partner_company = {m.id: (m.partner_id.id, m.company_id.id) for m in memberships}
-        rows = []
-        for membership_id, old, new in changes:
-            old_level = tiers[old].level if old else None
-            up = old_level is None or (new and tiers[new].level > old_level)
-            protected = engine.add_months(as_of, keep[membership_id]) if up else None
-            rows.append((membership_id, old, new, "up" if up else "down", protected))
-        values = SQL(", ").join(
-            SQL("(%s, %s::int, %s::date, %s::boolean)", mid, new, protected, direction == "up")
-            for mid, _old, new, direction, protected in rows
-        )
+        levels = {}
+        for company_id in {c for _p, c, _k in info.values()}:
+            levels.update({rule.key: rule.level for rule in self.env["member.tier"]._member_rules(company_id)})
+        columns = {name: [] for name in ("id", "tier", "protected", "up", "moved", "spend", "orders", "feedback")}
+        log = []
+        for mid in ids:
+            old, new = change_by_id.get(mid, (None, None))
+            moved = mid in change_by_id
+            up = moved and (old is None or (new is not None and levels.get(new, 0) > levels.get(old, 0)))
+            partner_id, company_id, keep = info[mid]
+            spend, orders, feedback = figures.get(mid, (None, None, None))
+            for name, value in (
+                ("id", mid),
+                ("tier", new),
+                ("protected", engine.add_months(as_of, keep or 0) if up else None),
+                ("up", up),
+                ("moved", moved),
+                ("spend", spend),
+                ("orders", orders),
+                ("feedback", feedback),
+            ):
+                columns[name].append(value)
+            if moved:
+                log.append(
+                    {
+                        "membership_id": mid,
+                        "partner_id": partner_id,
+                        "company_id": company_id,
+                        "from_tier_id": old,
+                        "to_tier_id": new,
+                        "direction": "up" if up else "down",
+                        "source_ref": (sources or {}).get(mid) or source,
+                    }
+                )
         self.env.flush_all()
+        now = fields.Datetime.now()
         self.env.execute_query(
             SQL(
                 """
                 UPDATE member_membership m
-                   SET tier_id = v.tier_id, tier_since = %(today)s, grace_since = NULL,
+                   SET tier_id = CASE WHEN v.moved THEN v.tier ELSE m.tier_id END,
+                       tier_since = CASE WHEN v.moved THEN %(today)s ELSE m.tier_since END,
+                       grace_since = CASE WHEN v.moved THEN NULL ELSE m.grace_since END,
                        tier_protected_until = CASE WHEN v.up THEN v.protected ELSE m.tier_protected_until END,
+                       tier_level = CASE WHEN v.moved THEN t.level ELSE m.tier_level END,
+                       qualify_spend = COALESCE(v.spend, m.qualify_spend),
+                       qualify_orders = COALESCE(v.orders, m.qualify_orders),
+                       qualify_feedback = COALESCE(v.feedback, m.qualify_feedback),
+                       qualified_at = CASE WHEN v.spend IS NULL THEN m.qualified_at ELSE %(now)s END,
                        write_uid = %(uid)s, write_date = %(now)s
-                  FROM (VALUES %(values)s) AS v(id, tier_id, protected, up)
+                  FROM unnest(%(ids)s::int[], %(tiers)s::int[], %(protected)s::date[], %(up)s::bool[],
+                              %(moved)s::bool[], %(spend)s::numeric[], %(orders)s::int[], %(feedback)s::int[])
+                       AS v(id, tier, protected, up, moved, spend, orders, feedback)
+             LEFT JOIN member_tier t ON t.id = v.tier
                  WHERE m.id = v.id
                 """,
-                values=values,
+                ids=columns["id"],
+                tiers=columns["tier"],
+                protected=columns["protected"],
+                up=columns["up"],
+                moved=columns["moved"],
+                spend=columns["spend"],
+                orders=columns["orders"],
+                feedback=columns["feedback"],
                 today=as_of,
                 uid=self.env.uid,
-                now=fields.Datetime.now(),
+                now=now,
             )
         )
+        memberships = self.browse(ids)
         memberships.invalidate_recordset(
-            ["tier_id", "tier_since", "grace_since", "tier_protected_until", "tier_level", "history_ids"]
-        )
-        self._member_invalidate_partners()
-        self.env["member.tier.history"]._member_log(
             [
-                {
-                    "membership_id": mid,
-                    "partner_id": partner_company[mid][0],
-                    "company_id": partner_company[mid][1],
-                    "from_tier_id": old,
-                    "to_tier_id": new,
-                    "direction": direction,
-                    "source_ref": (sources or {}).get(mid) or source,
-                }
-                for mid, old, new, direction, _protected in rows
-            ],
-            trigger=trigger,
-            reason=reason,
+                "tier_id",
+                "tier_since",
+                "grace_since",
+                "tier_protected_until",
+                "tier_level",
+                "history_ids",
+                "qualify_spend",
+                "qualify_orders",
+                "qualify_feedback",
+                "qualified_at",
+            ]
         )
-        self._member_on_tier_changed(memberships)
+        if log:
+            self.env["member.tier.history"]._member_log(log, trigger=trigger, reason=reason)
+            self._member_invalidate_partners()
+            self._member_on_tier_changed(self.browse([entry["membership_id"] for entry in log]))
 
     def _member_on_tier_changed(self, memberships):
         """Hook for what a tier change sets off (benefits, notifications): the benefits issue fills it."""
@@ -452,8 +480,7 @@ class MemberMembership(models.Model):
                 notify.append(row["id"])
             elif decision.action == engine.NONE and row["grace_since"]:
                 clear_grace.append(row["id"])
-        self._member_store_figures(rows, only_changed=True)
-        self._member_apply_changes(changes, "review", as_of=as_of)
+        self._member_apply_changes(changes, "review", as_of=as_of, figures=self._member_changed_figures(rows))
         self._member_set_grace(notify, as_of)
         self._member_set_grace(clear_grace, None)
         return rows[-1]["id"], len(rows)

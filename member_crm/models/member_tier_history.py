@@ -40,19 +40,8 @@ class MemberTierHistory(models.Model):
         if not entries:
             return
         now = fields.Datetime.now()
-        values = SQL(", ").join(
-            SQL(
-                "(%s, %s, %s, %s::int, %s::int, %s, %s)",
-                e["membership_id"],
-                e["partner_id"],
-                e["company_id"],
-                e["from_tier_id"] or None,
-                e["to_tier_id"] or None,
-                e["direction"],
-                e.get("source_ref") or None,
-            )
-            for e in entries
-        )
+        columns = ("membership_id", "partner_id", "company_id", "from_tier_id", "to_tier_id", "direction", "source_ref")
+        arrays = {name: [entry.get(name) or None for entry in entries] for name in columns}
         self.env.execute_query(
             SQL(
                 """
@@ -60,10 +49,17 @@ class MemberTierHistory(models.Model):
                                                  direction, source_ref, trigger, date, user_id, reason,
                                                  create_uid, create_date, write_uid, write_date)
                 SELECT v.*, %(trigger)s, %(now)s, %(uid)s, %(reason)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM (VALUES %(values)s) AS v(membership_id, partner_id, company_id, from_tier_id, to_tier_id,
-                                                direction, source_ref)
+                  FROM unnest(%(membership)s::int[], %(partner)s::int[], %(company)s::int[], %(from_tier)s::int[],
+                              %(to_tier)s::int[], %(direction)s::varchar[], %(source)s::varchar[])
+                       AS v(membership_id, partner_id, company_id, from_tier_id, to_tier_id, direction, source_ref)
                 """,
-                values=values,
+                membership=arrays["membership_id"],
+                partner=arrays["partner_id"],
+                company=arrays["company_id"],
+                from_tier=arrays["from_tier_id"],
+                to_tier=arrays["to_tier_id"],
+                direction=arrays["direction"],
+                source=arrays["source_ref"],
                 trigger=trigger,
                 now=now,
                 uid=self.env.uid,

@@ -57,3 +57,12 @@ class TestDemoHistory(TestPoSCommon):
 
         again = Demo._load_demo_history(members=8, months=6, seed=3, end_date=end, pos_config=self.config)
         self.assertEqual(again, {"partners": 0, "pos_orders": 0, "sale_orders": 0})
+
+        # the run command then turns membership on and places the demo members
+        started = Demo._demo_start_membership(self.env.company)
+        memberships = self.env["member.membership"].search([("partner_id", "in", partners.ids)])
+        self.assertEqual(len(memberships), 8)
+        self.assertTrue(all(memberships.mapped("tier_id")))
+        self.assertEqual(started["members"], 8)
+        ledger = self.env["member.ledger"].search([("partner_id", "in", partners.ids)])
+        self.assertEqual(len(ledger.filtered(lambda e: e.source_model == "pos.order")), expected_pos)

@@ -41,13 +41,18 @@ class TierRule:
 
     def criteria(self):
         """The criteria this tier uses, as (name, threshold) pairs."""
+        return list(self._criteria)
+
+    @functools.cached_property
+    def _criteria(self):
+        # computed once per rule: the review asks a million times
         pairs = (
             ("spend", self.min_spend),
             ("orders", self.min_orders),
             ("category_spend", self.min_category_spend),
             ("feedback", self.min_feedback),
         )
-        return [(name, value) for name, value in pairs if value]
+        return tuple((name, value) for name, value in pairs if value)
 
 
 @dataclass(frozen=True)
@@ -63,16 +68,18 @@ class Qualification:
 def qualifies(rule: TierRule, q: Qualification) -> bool:
     if rule.invitation_only:
         return False
-    values = {
-        "spend": q.spend,
-        "orders": q.orders,
-        "category_spend": q.category_spend.get(rule.key, 0.0),
-        "feedback": q.feedback,
-    }
-    checks = [values[name] >= threshold - 1e-9 for name, threshold in rule.criteria()]
-    if not checks:  # the entry tier: no criterion
+    criteria = rule._criteria
+    if not criteria:  # the entry tier: no criterion
         return True
-    return all(checks) if rule.operator == ALL else any(checks)
+    want_all = rule.operator == ALL
+    for name, threshold in criteria:
+        if name == "category_spend":
+            value = q.category_spend.get(rule.key, 0.0)
+        else:
+            value = getattr(q, name)
+        if (value >= threshold - 1e-9) != want_all:
+            return not want_all
+    return want_all
 
 
 def ladder(rules):

@@ -65,3 +65,13 @@ class TestFoundation(MemberCrmCommon):
         self.assertEqual(zh.ref("member_crm.menu_member_crm_root").name, "会员")
         self.assertEqual(zh.ref("member_crm.group_member_crm_officer").name, "专员")
         self.assertEqual(zh["res.partner"]._fields["birthdate_date"].get_description(zh)["string"], "出生日期")
+
+    def test_contact_form_loads_for_every_role(self):
+        """Members fields carry groups: the contact form must still load for users without them."""
+        partner = self.env["res.partner"].create({"name": "Form Check"})
+        for login in ("member_plain", "member_user", "member_manager"):
+            user = self.role_users[login]
+            views = self.env["res.partner"].with_user(user).get_views([(False, "form"), (False, "list")])
+            fields = views["models"]["res.partner"]["fields"]
+            self.assertEqual("birthdate_date" in fields, login != "member_plain", login)
+            self.assertTrue(partner.with_user(user).read(["name"]))

@@ -91,8 +91,11 @@ class MemberMembership(models.Model):
     # enrolment
     # ------------------------------------------------------------------
     @api.model
-    def _member_enroll(self, partners, company, trigger="enroll", source=None):
-        """Enrol ``partners`` in ``company`` (existing members are reactivated) and place them."""
+    def _member_enroll(self, partners, company, trigger="enroll", source=None, partner_sources=None):
+        """Enrol ``partners`` in ``company`` (existing members are reactivated) and place them.
+
+        ``partner_sources``: {partner id: "model,id"} of the document that enrolled each one.
+        """
         partners = partners.commercial_partner_id
         existing = self.sudo().search([("partner_id", "in", partners.ids), ("company_id", "=", company.id)])
         existing.filtered(lambda m: m.state != "active").write({"state": "active"})
@@ -116,7 +119,7 @@ class MemberMembership(models.Model):
                 ]
             )
         )
-        created._member_place(trigger=trigger, source=source)
+        created._member_place(trigger=trigger, source=source, partner_sources=partner_sources)
         self._member_invalidate_partners()
         return existing | created
 
@@ -127,16 +130,18 @@ class MemberMembership(models.Model):
             ["member_membership_id", "is_member", "member_number", "member_tier_id", "member_since", "member_state"]
         )
 
-    def _member_place(self, trigger="enroll", source=None):
+    def _member_place(self, trigger="enroll", source=None, partner_sources=None):
         """Give new members the tier their ledger history earns (never down)."""
         rows = self._member_aggregate(self.ids, fields.Date.context_today(self))
-        changes = []
+        category_spend = self._member_category_spend(rows)
+        changes, sources = [], {}
         for row in rows:
             rules = self.env["member.tier"]._member_rules(row["company_id"])
-            target = engine.instant_upgrade(row["tier_id"], rules, self._member_qualification(row))
+            target = engine.instant_upgrade(row["tier_id"], rules, self._member_qualification(row, category_spend))
             if target:
                 changes.append((row["id"], row["tier_id"], target))
-        self._member_apply_changes(changes, trigger, source=source)
+                sources[row["id"]] = (partner_sources or {}).get(row["partner_id"])
+        self._member_apply_changes(changes, trigger, source=source, sources=sources)
 
     # ------------------------------------------------------------------
     # aggregates
@@ -313,11 +318,12 @@ class MemberMembership(models.Model):
         if not pairs:
             return
         companies = self.env["res.company"].sudo().browse({c for _p, c in pairs}).filtered("member_auto_enroll")
-        for company in companies:
-            partners = self.env["res.partner"].browse([p for p, c in pairs if c == company.id])
-            for partner in partners:
-                model, source_id = sources[(partner.id, company.id)]
-                self._member_enroll(partner, company, trigger="order", source=f"{model},{source_id}")
+        for company in companies:  # one batch per company
+            partner_ids = [p for p, c in pairs if c == company.id]
+            partner_sources = {p: "{},{}".format(*sources[(p, company.id)]) for p in partner_ids}
+            self._member_enroll(
+                self.env["res.partner"].browse(partner_ids), company, trigger="order", partner_sources=partner_sources
+            )
 
     @api.model
     def _member_changed_figures(self, rows):

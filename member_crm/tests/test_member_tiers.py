@@ -273,3 +273,26 @@ class TestMemberTiers(AccountTestInvoicingCommon, MemberTierMixin):
         self.assertEqual(applied, {pair for pair in simulated if pair[0] in buyers.ids})
         self.assertEqual(buyers[3].member_tier_id, self.tiers["PLAT"], "9 orders of 4,000: Platinum")
         self.assertEqual(len(self.env["member.ledger"].search([("partner_id", "in", buyers.ids)])), 18)
+
+    def test_auto_enrol_on_first_order_and_category_criterion(self):
+        tea = self.env["product.category"].create({"name": "Tea"})
+        green = self.env["product.category"].create({"name": "Green", "parent_id": tea.id})
+        self.product.categ_id = green
+        # purchase type on every rule-based tier above Standard, top down so each step is a valid ladder
+        for code, amount in (("BLACK", 60000.0), ("DIA", 25000.0), ("PLAT", 9000.0), ("GOLD", 2500.0)):
+            self.tiers[code].write({"category_ids": [(6, 0, tea.ids)], "min_category_spend": amount})
+        self.company.write({"member_sale_qualify_on": "confirm", "member_auto_enroll": True})
+        walk_in = self.env["res.partner"].create({"name": "Walk In"})
+        self.assertFalse(walk_in.is_member)
+        self._sale(3, walk_in)  # 3,000 in Green, a child of Tea: still one order
+        membership = self._membership(walk_in, self.company)
+        self.assertEqual(membership.state, "active", "enrolled by the first qualifying order")
+        self.assertEqual(membership.tier_id, self.tiers["STD"], "1 order: Gold needs 3")
+        order = self._sale(1, walk_in)
+        self._sale(1, walk_in)
+        self.assertEqual(membership.tier_id, self.tiers["GOLD"], "5,000, 3 orders, 5,000 in Tea and below")
+        self.assertTrue(membership.history_ids.filtered(lambda h: h.trigger == "order"))
+        self.tiers["GOLD"].min_category_spend = 6000.0
+        self.env["member.membership"]._member_review_run(as_of=self.today)
+        self.assertEqual(membership.tier_id, self.tiers["GOLD"], "kept: protected after reaching it")
+        self.assertTrue(order)

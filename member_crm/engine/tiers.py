@@ -276,3 +276,109 @@ def placement(current_tier, rules, q: Qualification):
     current_level = current.level if current else float("-inf")
     target_level = target.level if target else float("-inf")
     return target_key, (UP if target_level > current_level else DOWN)
+
+
+# ----------------------------------------------------------------------
+# The review as SQL: the same decisions as ``review()``, set-based
+# ----------------------------------------------------------------------
+# A million-member review cannot afford a Python call per member: the Odoo
+# side runs these expressions inside one statement per batch and writes only
+# the rows that change. ``review()`` stays the reference; a framework-free
+# test evaluates the compiled SQL in SQLite against it on random members.
+
+# the action codes the compiled SQL yields (string literals of our own)
+SQL_ACTIONS = (UP, DOWN, NOTIFY, KEEP, NONE)
+
+
+@dataclass(frozen=True)
+class SqlExpr:
+    text: str
+    params: tuple
+
+
+def category_column(key):
+    """Name of the column holding a member's spend in the categories of tier ``key``."""
+    return f"cat_{int(key)}" if isinstance(key, int) else f"cat_{key}"
+
+
+def _condition(rule, ph):
+    criteria = rule._criteria
+    if not criteria:
+        return "(1 = 1)", ()
+    parts, params = [], []
+    for name, threshold in criteria:
+        column = category_column(rule.key) if name == "category_spend" else name
+        parts.append(f"{column} >= {ph}")
+        params.append(threshold - 1e-9)  # the tolerance of qualifies()
+    joiner = " AND " if rule.operator == ALL else " OR "
+    return "(" + joiner.join(parts) + ")", tuple(params)
+
+
+def compile_review_sql(rules, today, max_drop=1, grace_days=30, placeholder="%s"):
+    """Compile ``review()`` for one ladder into SQL expressions.
+
+    Returns a dict of ``SqlExpr`` evaluated in three nested selects:
+
+    - ``qpos``: position in the ladder of the highest tier qualified for (-1:
+      none), over the columns ``spend``, ``orders``, ``feedback`` and
+      ``category_column(key)`` for the tiers in ``category_keys``;
+    - ``cpos``: position of the current tier, over ``tier_id`` (-1: no tier,
+      NULL: an invitation-only tier, which the review never touches);
+    - ``action``: one of ``SQL_ACTIONS``, over ``qpos``, ``cpos``,
+      ``protected_until`` and ``grace_since`` (dates);
+    - ``target``: the tier key after the review, over ``action``, ``qpos``,
+      ``cpos`` and ``tier_id``.
+
+    and ``category_keys``: the tiers whose category spend the caller provides.
+    Tier keys must be integers (Odoo ids); thresholds and dates are parameters.
+    """
+    ph = placeholder
+    steps = ladder(tuple(rules))
+    invitation = [r.key for r in rules if r.invitation_only]
+
+    whens, params = [], []
+    for position in range(len(steps) - 1, -1, -1):
+        condition, cond_params = _condition(steps[position], ph)
+        whens.append(f"WHEN {condition} THEN {ph}")
+        params.extend((*cond_params, position))
+    qpos = SqlExpr(f"(CASE {' '.join(whens)} ELSE -1 END)" if whens else "(-1)", tuple(params))
+
+    whens, params = ["WHEN tier_id IS NULL THEN -1"], []
+    for key in invitation:
+        whens.append(f"WHEN tier_id = {ph} THEN NULL")
+        params.append(key)
+    for position, rule in enumerate(steps):
+        whens.append(f"WHEN tier_id = {ph} THEN {ph}")
+        params.extend((rule.key, position))
+    cpos = SqlExpr(f"(CASE {' '.join(whens)} ELSE -1 END)", tuple(params))
+
+    whens = [
+        f"WHEN cpos IS NULL THEN '{NONE}'",
+        f"WHEN qpos > cpos THEN '{UP}'",
+        f"WHEN qpos = cpos THEN '{NONE}'",
+        f"WHEN protected_until IS NOT NULL AND protected_until >= {ph} THEN '{KEEP}'",
+    ]
+    params = [today]
+    if grace_days > 0:
+        whens += [f"WHEN grace_since IS NULL THEN '{NOTIFY}'", f"WHEN grace_since > {ph} THEN '{KEEP}'"]
+        params.append(today - dt.timedelta(days=grace_days))
+    action = SqlExpr(f"(CASE {' '.join(whens)} ELSE '{DOWN}' END)", tuple(params))
+
+    drop = max(1, max_drop)
+    new_pos = f"(CASE WHEN action = '{UP}' THEN qpos WHEN qpos > cpos - {ph} THEN qpos ELSE cpos - {ph} END)"
+    whens, params = [], [drop, drop]
+    for position, rule in enumerate(steps):
+        whens.append(f"WHEN {ph} THEN {ph}")
+        params.extend((position, rule.key))
+    by_position = f"(CASE {new_pos} {' '.join(whens)} ELSE NULL END)" if whens else "(NULL)"
+    target = SqlExpr(
+        f"(CASE WHEN action IN ('{UP}', '{DOWN}') THEN {by_position} ELSE tier_id END)",
+        tuple(params),
+    )
+    return {
+        "qpos": qpos,
+        "cpos": cpos,
+        "action": action,
+        "target": target,
+        "category_keys": tuple(r.key for r in steps if r.min_category_spend),
+    }

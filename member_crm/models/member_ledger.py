@@ -143,12 +143,18 @@ class MemberLedger(models.Model):
                 now=now,
             )
         )
+        self._member_invalidate_figures()
         if rows and check:
             self.env["member.membership"]._member_instant_check(
                 [(partner_id, company_id, source_model, source_id) for _id, partner_id, company_id, source_id in rows],
                 trigger=trigger,
             )
         return rows
+
+    @api.model
+    def _member_invalidate_figures(self):
+        """Window figures of memberships are read from the ledger: SQL inserts make cached ones stale."""
+        self.env["member.membership"].invalidate_model(["qualify_spend", "qualify_orders", "qualify_feedback"])
 
     # -- POS -----------------------------------------------------------
     @api.model
@@ -365,6 +371,7 @@ class MemberLedger(models.Model):
                 now=now,
             )
         )
+        self._member_invalidate_figures()
         if inserted:
             self.env["member.membership"]._member_instant_check(
                 [(p, c, m, s) for _id, p, c, m, s in inserted], trigger="order"
@@ -417,6 +424,7 @@ class MemberLedger(models.Model):
                 now=now,
             )
         )
+        self._member_invalidate_figures()
         if inserted and check:
             self.env["member.membership"]._member_instant_check(
                 [(p, c, m or "member.ledger", s or i) for i, p, c, m, s in inserted], trigger="import"

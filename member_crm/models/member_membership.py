@@ -47,10 +47,19 @@ class MemberMembership(models.Model):
     grace_since = fields.Date(
         string="Drop Notified On", readonly=True, help="The member was told of a coming drop on this day."
     )
-    qualify_spend = fields.Monetary(string="Spend in Window", currency_field="currency_id", readonly=True)
-    qualify_orders = fields.Integer(string="Orders in Window", readonly=True)
-    qualify_feedback = fields.Integer(string="Feedback in Window", readonly=True)
-    qualified_at = fields.Datetime(string="Figures As Of", readonly=True)
+    # window figures are read live from the ledger (one aggregate per recordset read), not stored: the
+    # window moves every day, so a stored copy would be stale for everyone without a new order, and
+    # refreshing a million copies would double the review's writes
+    qualify_spend = fields.Monetary(
+        string="Spend in Window", currency_field="currency_id", compute="_compute_qualify_figures"
+    )
+    qualify_orders = fields.Integer(string="Orders in Window", compute="_compute_qualify_figures")
+    qualify_feedback = fields.Integer(string="Feedback in Window", compute="_compute_qualify_figures")
+    last_qualifying_at = fields.Datetime(
+        string="Last Qualifying Document",
+        readonly=True,
+        help="When the last order, refund or feedback of this member was recorded in the ledger.",
+    )
     next_tier_id = fields.Many2one("member.tier", compute="_compute_next_tier")
     next_tier_spend_missing = fields.Monetary(compute="_compute_next_tier", currency_field="currency_id")
     next_tier_orders_missing = fields.Integer(compute="_compute_next_tier")
@@ -70,6 +79,14 @@ class MemberMembership(models.Model):
     def _compute_display_name(self):
         for membership in self:
             membership.display_name = f"{membership.number} {membership.partner_id.name or ''}".strip()
+
+    def _compute_qualify_figures(self):
+        rows = {row["id"]: row for row in self._member_aggregate(membership_ids=self.ids)} if self.ids else {}
+        for membership in self:
+            row = rows.get(membership.id) or {"spend": 0.0, "orders": 0, "feedback": 0}
+            membership.qualify_spend = float(row["spend"])
+            membership.qualify_orders = int(row["orders"])
+            membership.qualify_feedback = int(row["feedback"])
 
     @api.depends("tier_id", "qualify_spend", "qualify_orders", "company_id")
     def _compute_next_tier(self):
@@ -160,17 +177,17 @@ class MemberMembership(models.Model):
         return windows
 
     @api.model
-    def _member_aggregate(self, membership_ids=None, as_of=None, pairs=None, after_id=None, limit=None, store=False):
+    def _member_aggregate(self, membership_ids=None, as_of=None, pairs=None, lock=False):
         """Window figures of memberships from the ledger, in one query.
 
-        Select by ``membership_ids``, by (partner, company) ``pairs`` or by an
-        id range (``after_id``, ``limit``; the review). Returns dicts with the
-        membership's id, partner_id, company_id, tier_id, protected_until,
-        grace_since, cached figures and the window's spend, orders, feedback.
-        With ``store``, the same statement writes the figures into the
-        memberships' cache: that UPDATE also locks the rows, so the loser of two
-        concurrent orders of one member waits, then fails to serialize and is
-        retried by Odoo with the winner's ledger entry in its snapshot.
+        Select by ``membership_ids`` or by (partner, company) ``pairs`` (active
+        memberships). Returns dicts with the membership's id, partner_id,
+        company_id, tier_id, tier_protected_until, grace_since, the window's
+        start_date and stop_date, and its spend, orders and feedback.
+        With ``lock`` (the instant check after an order), the same statement
+        stamps ``last_qualifying_at``: that UPDATE locks the rows, so the loser of
+        two concurrent orders of one member waits, then fails to serialize and
+        is retried by Odoo with the winner's ledger entry in its snapshot.
         """
         as_of = as_of or fields.Date.context_today(self)
         if pairs is not None:
@@ -179,25 +196,18 @@ class MemberMembership(models.Model):
                 "(m.partner_id, m.company_id) IN (%s) AND m.state = 'active'",
                 SQL(", ").join(SQL("(%s, %s)", p, c) for p, c in pairs),
             )
-        elif membership_ids is not None:
+        else:
             company_ids = self.sudo().browse(membership_ids).company_id.ids
             where = SQL("m.id = ANY(%s)", list(membership_ids))
-        else:
-            company_ids = self.env["res.company"].sudo().search([("member_crm_enabled", "=", True)]).ids
-            where = SQL("m.id > %s AND m.state = 'active' AND m.company_id = ANY(%s)", after_id or 0, company_ids)
         if not company_ids:
             return []
         windows = self._member_windows(company_ids, as_of)
         window_values = SQL(", ").join(SQL("(%s, %s::date, %s::date)", c, s, e) for c, (s, e) in windows.items())
         self.env.flush_all()
-        store_sql = SQL(
+        lock_sql = SQL(
             """,
             upd AS (
-                UPDATE member_membership m
-                   SET qualify_spend = agg.spend, qualify_orders = agg.orders, qualify_feedback = agg.feedback,
-                       qualified_at = %s
-                  FROM agg
-                 WHERE m.id = agg.id
+                UPDATE member_membership m SET last_qualifying_at = %s FROM agg WHERE m.id = agg.id
             )""",
             fields.Datetime.now(),
         )
@@ -206,12 +216,9 @@ class MemberMembership(models.Model):
                 """
                 WITH w(company_id, start_date, stop_date) AS (VALUES %(windows)s),
                 mem AS (
-                    SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.tier_protected_until,
-                           m.grace_since, m.qualify_spend, m.qualify_orders, m.qualify_feedback
+                    SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.tier_protected_until, m.grace_since
                       FROM member_membership m
                      WHERE %(where)s
-                  ORDER BY m.id
-                     %(limit)s
                 ),
                 agg AS (
                     SELECT mem.*, COALESCE(a.spend, 0) AS spend, COALESCE(a.orders, 0) AS orders,
@@ -225,19 +232,16 @@ class MemberMembership(models.Model):
                             WHERE l.partner_id = mem.partner_id AND l.company_id = mem.company_id
                               AND l.date BETWEEN w.start_date AND w.stop_date
                            ) a ON TRUE
-                )%(store)s
+                )%(lock)s
                 SELECT * FROM agg ORDER BY id
                 """,
                 windows=window_values,
                 where=where,
-                limit=SQL("LIMIT %s", limit) if limit else SQL(""),
-                store=store_sql if store else SQL(""),
+                lock=lock_sql if lock else SQL(""),
             )
         )
-        if store and rows:
-            self.browse([r["id"] for r in rows]).invalidate_recordset(
-                ["qualify_spend", "qualify_orders", "qualify_feedback", "qualified_at"]
-            )
+        if rows and lock:
+            self.browse([r["id"] for r in rows]).invalidate_recordset(["last_qualifying_at"])
         return rows
 
     @api.model
@@ -299,7 +303,7 @@ class MemberMembership(models.Model):
         Cost per document: one locking aggregate and one cache update.
         """
         sources = {(p, c): (m, s) for p, c, m, s in inserted}
-        rows = self._member_aggregate(pairs=list(sources), store=True)
+        rows = self._member_aggregate(pairs=list(sources), lock=True)
         self._member_auto_enroll(set(sources) - {(r["partner_id"], r["company_id"]) for r in rows}, sources)
         if not rows:
             return
@@ -325,35 +329,21 @@ class MemberMembership(models.Model):
                 self.env["res.partner"].browse(partner_ids), company, trigger="order", partner_sources=partner_sources
             )
 
-    @api.model
-    def _member_changed_figures(self, rows):
-        """{membership id: (spend, orders, feedback)} of the rows whose cached figures are stale."""
-        return {
-            r["id"]: (r["spend"], int(r["orders"]), int(r["feedback"]))
-            for r in rows
-            if (float(r["spend"]), int(r["orders"]), int(r["feedback"]))
-            != (float(r["qualify_spend"] or 0), r["qualify_orders"] or 0, r["qualify_feedback"] or 0)
-        }
-
     # ------------------------------------------------------------------
     # applying decisions
     # ------------------------------------------------------------------
     @api.model
-    def _member_apply_changes(self, changes, trigger, sources=None, source=None, reason=None, as_of=None, figures=None):
+    def _member_apply_changes(self, changes, trigger, sources=None, source=None, reason=None, as_of=None):
         """Move memberships to new tiers and log each move: one UPDATE and one INSERT.
 
         ``changes``: [(membership id, old tier id, new tier id)]. Upward moves
-        start the keep period; every move ends a grace period. ``figures``
-        ({membership id: (spend, orders, feedback)}) rides along in the same
-        UPDATE (the review refreshes the cache of every member it reads).
-        Arrays are passed with ``unnest``: one statement whatever the batch.
+        start the keep period; every move ends a grace period. Arrays are passed
+        with ``unnest``: one statement whatever the batch.
         """
-        figures = figures or {}
-        if not changes and not figures:
+        if not changes:
             return
         as_of = as_of or fields.Date.context_today(self)
-        change_by_id = {mid: (old, new) for mid, old, new in changes}
-        ids = list(change_by_id.keys() | figures.keys())
+        ids = [mid for mid, _old, _new in changes]
         info = {
             mid: (partner_id, company_id, keep)
             for mid, partner_id, company_id, keep in self.env.execute_query(
@@ -368,91 +358,55 @@ class MemberMembership(models.Model):
         levels = {}
         for company_id in {c for _p, c, _k in info.values()}:
             levels.update({rule.key: rule.level for rule in self.env["member.tier"]._member_rules(company_id)})
-        columns = {name: [] for name in ("id", "tier", "protected", "up", "moved", "spend", "orders", "feedback")}
+        columns = {name: [] for name in ("id", "tier", "protected")}
         log = []
-        for mid in ids:
-            old, new = change_by_id.get(mid, (None, None))
-            moved = mid in change_by_id
-            up = moved and (old is None or (new is not None and levels.get(new, 0) > levels.get(old, 0)))
+        for mid, old, new in changes:
+            up = old is None or (new is not None and levels.get(new, 0) > levels.get(old, 0))
             partner_id, company_id, keep = info[mid]
-            spend, orders, feedback = figures.get(mid, (None, None, None))
-            for name, value in (
-                ("id", mid),
-                ("tier", new),
-                ("protected", engine.add_months(as_of, keep or 0) if up else None),
-                ("up", up),
-                ("moved", moved),
-                ("spend", spend),
-                ("orders", orders),
-                ("feedback", feedback),
-            ):
-                columns[name].append(value)
-            if moved:
-                log.append(
-                    {
-                        "membership_id": mid,
-                        "partner_id": partner_id,
-                        "company_id": company_id,
-                        "from_tier_id": old,
-                        "to_tier_id": new,
-                        "direction": "up" if up else "down",
-                        "source_ref": (sources or {}).get(mid) or source,
-                    }
-                )
+            columns["id"].append(mid)
+            columns["tier"].append(new)
+            # the keep period starts with an upward move; a downward one keeps the date it had
+            columns["protected"].append(engine.add_months(as_of, keep or 0) if up else None)
+            log.append(
+                {
+                    "membership_id": mid,
+                    "partner_id": partner_id,
+                    "company_id": company_id,
+                    "from_tier_id": old,
+                    "to_tier_id": new,
+                    "direction": "up" if up else "down",
+                    "source_ref": (sources or {}).get(mid) or source,
+                }
+            )
         self.env.flush_all()
         now = fields.Datetime.now()
         self.env.execute_query(
             SQL(
                 """
                 UPDATE member_membership m
-                   SET tier_id = CASE WHEN v.moved THEN v.tier ELSE m.tier_id END,
-                       tier_since = CASE WHEN v.moved THEN %(today)s ELSE m.tier_since END,
-                       grace_since = CASE WHEN v.moved THEN NULL ELSE m.grace_since END,
-                       tier_protected_until = CASE WHEN v.up THEN v.protected ELSE m.tier_protected_until END,
-                       tier_level = CASE WHEN v.moved THEN t.level ELSE m.tier_level END,
-                       qualify_spend = COALESCE(v.spend, m.qualify_spend),
-                       qualify_orders = COALESCE(v.orders, m.qualify_orders),
-                       qualify_feedback = COALESCE(v.feedback, m.qualify_feedback),
-                       qualified_at = CASE WHEN v.spend IS NULL THEN m.qualified_at ELSE %(now)s END,
+                   SET tier_id = v.tier, tier_level = t.level, tier_since = %(today)s, grace_since = NULL,
+                       tier_protected_until = COALESCE(v.protected, m.tier_protected_until),
                        write_uid = %(uid)s, write_date = %(now)s
-                  FROM unnest(%(ids)s::int[], %(tiers)s::int[], %(protected)s::date[], %(up)s::bool[],
-                              %(moved)s::bool[], %(spend)s::numeric[], %(orders)s::int[], %(feedback)s::int[])
-                       AS v(id, tier, protected, up, moved, spend, orders, feedback)
+                  FROM unnest(%(ids)s::int[], %(tiers)s::int[], %(protected)s::date[]) AS v(id, tier, protected)
              LEFT JOIN member_tier t ON t.id = v.tier
                  WHERE m.id = v.id
                 """,
                 ids=columns["id"],
                 tiers=columns["tier"],
                 protected=columns["protected"],
-                up=columns["up"],
-                moved=columns["moved"],
-                spend=columns["spend"],
-                orders=columns["orders"],
-                feedback=columns["feedback"],
                 today=as_of,
                 uid=self.env.uid,
                 now=now,
             )
         )
-        memberships = self.browse(ids)
-        memberships.invalidate_recordset(
-            [
-                "tier_id",
-                "tier_since",
-                "grace_since",
-                "tier_protected_until",
-                "tier_level",
-                "history_ids",
-                "qualify_spend",
-                "qualify_orders",
-                "qualify_feedback",
-                "qualified_at",
-            ]
-        )
-        if log:
-            self.env["member.tier.history"]._member_log(log, trigger=trigger, reason=reason)
-            self._member_invalidate_partners()
-            self._member_on_tier_changed(self.browse([entry["membership_id"] for entry in log]))
+        self.browse(ids).invalidate_recordset(self._member_tier_state_fields())
+        self.env["member.tier.history"]._member_log(log, trigger=trigger, reason=reason)
+        self._member_invalidate_partners()
+        self._member_on_tier_changed(self.browse(ids))
+
+    @api.model
+    def _member_tier_state_fields(self):
+        return ["tier_id", "tier_since", "grace_since", "tier_protected_until", "tier_level", "history_ids"]
 
     def _member_on_tier_changed(self, memberships):
         """Hook for what a tier change sets off (benefits, notifications): the benefits issue fills it."""
@@ -462,46 +416,151 @@ class MemberMembership(models.Model):
     # periodic review
     # ------------------------------------------------------------------
     @api.model
-    def _member_review_batch(self, as_of, after_id=0, limit=5000):
-        """Review one batch of memberships (ids after ``after_id``); returns (last id, count)."""
-        rows = self._member_aggregate(as_of=as_of, after_id=after_id, limit=limit)
-        if not rows:
-            return None, 0
-        category_spend = self._member_category_spend(rows)
-        companies = {c.id: c for c in self.env["res.company"].sudo().browse({r["company_id"] for r in rows})}
-        changes, notify, clear_grace = [], [], []
-        for row in rows:
-            company = companies[row["company_id"]]
-            decision = engine.review(
-                engine.MemberState(row["id"], row["tier_id"], row["tier_protected_until"], row["grace_since"]),
-                self.env["member.tier"]._member_rules(row["company_id"]),
-                self._member_qualification(row, category_spend),
-                as_of,
-                max_drop=company.member_max_drop,
-                grace_days=company.member_grace_days,
-            )
-            if decision.action in (engine.UP, engine.DOWN):
-                changes.append((row["id"], row["tier_id"], decision.tier))
-            elif decision.action == engine.NOTIFY:
-                notify.append(row["id"])
-            elif decision.action == engine.NONE and row["grace_since"]:
-                clear_grace.append(row["id"])
-        self._member_apply_changes(changes, "review", as_of=as_of, figures=self._member_changed_figures(rows))
-        self._member_set_grace(notify, as_of)
-        self._member_set_grace(clear_grace, None)
-        return rows[-1]["id"], len(rows)
+    def _member_review_plan(self, company, as_of):
+        """The SQL of a company's review, compiled once per run from its tier rules."""
+        rules = self.env["member.tier"]._member_rules(company.id)
+        compiled = engine.compile_review_sql(
+            rules, as_of, max_drop=company.member_max_drop, grace_days=company.member_grace_days
+        )
+        compiled = {
+            name: SQL(value.text, *value.params) if isinstance(value, engine.SqlExpr) else value
+            for name, value in compiled.items()
+        }
+        category_ids = {}
+        if compiled["category_keys"]:
+            categories = self.env["member.tier"]._member_category_tiers(company.id)
+            Category = self.env["product.category"].sudo().with_context(active_test=False)
+            for key in compiled["category_keys"]:
+                # the tier's categories and their subcategories, resolved once per run
+                category_ids[key] = Category.search([("id", "child_of", list(categories.get(key, ())))]).ids
+        compiled["category_ids"] = category_ids
+        compiled["window"] = self._member_windows([company.id], as_of)[company.id]
+        compiled["protected_until"] = engine.add_months(as_of, company.member_keep_months or 0)
+        return compiled
 
     @api.model
-    def _member_set_grace(self, membership_ids, day):
-        if not membership_ids:
-            return
-        self.env.execute_query(
-            SQL("UPDATE member_membership SET grace_since = %s WHERE id = ANY(%s)", day, list(membership_ids))
-        )
-        memberships = self.browse(membership_ids)
-        memberships.invalidate_recordset(["grace_since"])
-        if day:
-            self._member_notify_drop(memberships)
+    def _member_review_batch(self, company, as_of, after_id=0, limit=5000, plan=None):
+        """Review one batch of a company's active memberships (ids after ``after_id``) in one statement.
+
+        Aggregates the ledger, decides with the compiled rules of
+        ``engine.compile_review_sql`` (the same decisions as ``engine.review``),
+        writes only the memberships that move or whose grace starts or ends, and
+        logs each move in the tier history. Returns (last id, count).
+        """
+        plan = plan or self._member_review_plan(company, as_of)
+        start, stop = plan["window"]
+        category_join = SQL("")
+        if plan["category_ids"]:
+            sums = SQL(", ").join(
+                SQL(
+                    "COALESCE(SUM(ll.amount) FILTER (WHERE ll.categ_id = ANY(%s)), 0) AS %s",
+                    ids,
+                    SQL.identifier(engine.category_column(key)),
+                )
+                for key, ids in plan["category_ids"].items()
+            )
+            category_join = SQL(
+                """
+                CROSS JOIN LATERAL (
+                    SELECT %(sums)s FROM member_ledger_line ll
+                     WHERE ll.partner_id = mem.partner_id AND ll.company_id = %(company)s
+                       AND ll.date BETWEEN %(start)s AND %(stop)s
+                ) c""",
+                sums=sums,
+                company=company.id,
+                start=start,
+                stop=stop,
+            )
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        last_id, count, moved, notified = self.env.execute_query(
+            SQL(
+                """
+                WITH mem AS (
+                    SELECT m.id, m.partner_id, m.tier_id, m.tier_protected_until AS protected_until, m.grace_since
+                      FROM member_membership m
+                     WHERE m.company_id = %(company)s AND m.state = 'active' AND m.id > %(after)s
+                  ORDER BY m.id
+                     LIMIT %(limit)s
+                ),
+                agg AS (
+                    SELECT mem.*, COALESCE(a.spend, 0) AS spend, COALESCE(a.orders, 0) AS orders,
+                           COALESCE(a.feedback, 0) AS feedback %(category_columns)s
+                      FROM mem
+                 LEFT JOIN LATERAL (
+                           SELECT SUM(l.amount) AS spend, SUM(l.order_count) AS orders,
+                                  SUM(l.feedback_count) AS feedback
+                             FROM member_ledger l
+                            WHERE l.partner_id = mem.partner_id AND l.company_id = %(company)s
+                              AND l.date BETWEEN %(start)s AND %(stop)s
+                           ) a ON TRUE %(category_join)s
+                ),
+                pos AS (SELECT agg.*, %(qpos)s AS qpos, %(cpos)s AS cpos FROM agg),
+                act AS (SELECT pos.*, %(action)s AS action FROM pos),
+                dec AS (
+                    SELECT act.id, act.partner_id, act.tier_id, act.grace_since, act.action, %(target)s AS target
+                      FROM act
+                     WHERE act.action IN ('up', 'down', 'notify')
+                        OR (act.action = 'none' AND act.grace_since IS NOT NULL)
+                ),
+                moved AS (
+                    UPDATE member_membership m
+                       SET tier_id = dec.target, tier_level = t.level, tier_since = %(today)s, grace_since = NULL,
+                           tier_protected_until = CASE WHEN dec.action = 'up' THEN %(protected)s
+                                                       ELSE m.tier_protected_until END,
+                           write_uid = %(uid)s, write_date = %(now)s
+                      FROM dec LEFT JOIN member_tier t ON t.id = dec.target
+                     WHERE m.id = dec.id AND dec.action IN ('up', 'down')
+                 RETURNING m.id, m.partner_id, dec.tier_id AS from_tier_id, dec.target, dec.action
+                ),
+                graced AS (
+                    UPDATE member_membership m
+                       SET grace_since = CASE WHEN dec.action = 'notify' THEN %(today)s::date END
+                      FROM dec
+                     WHERE m.id = dec.id AND dec.action IN ('notify', 'none')
+                 RETURNING m.id, dec.action
+                ),
+                logged AS (
+                    INSERT INTO member_tier_history (membership_id, partner_id, company_id, from_tier_id, to_tier_id,
+                                                     direction, trigger, date, user_id,
+                                                     create_uid, create_date, write_uid, write_date)
+                    SELECT moved.id, moved.partner_id, %(company)s, moved.from_tier_id, moved.target, moved.action,
+                           'review', %(now)s, %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM moved
+                )
+                SELECT (SELECT MAX(id) FROM mem), (SELECT COUNT(*) FROM mem),
+                       ARRAY(SELECT id FROM moved), ARRAY(SELECT id FROM graced WHERE action = 'notify')
+                """,
+                company=company.id,
+                after=after_id or 0,
+                limit=limit,
+                start=start,
+                stop=stop,
+                category_columns=SQL("").join(
+                    SQL(", c.%s", SQL.identifier(engine.category_column(key))) for key in plan["category_ids"]
+                ),
+                category_join=category_join,
+                qpos=plan["qpos"],
+                cpos=plan["cpos"],
+                action=plan["action"],
+                target=plan["target"],
+                today=as_of,
+                protected=plan["protected_until"],
+                uid=self.env.uid,
+                now=now,
+            )
+        )[0]
+        if not count:
+            return None, 0
+        if moved or notified:
+            self.browse(moved + notified).invalidate_recordset(self._member_tier_state_fields())
+        self.invalidate_model(["grace_since"])  # grace periods that ended
+        if moved:
+            self._member_invalidate_partners()
+            self._member_on_tier_changed(self.browse(moved))
+        if notified:
+            self._member_notify_drop(self.browse(notified))
+        return last_id, count
 
     def _member_notify_drop(self, memberships):
         """Tell members of a coming drop (queued mail, sent by the mail queue, not now)."""
@@ -512,33 +571,46 @@ class MemberMembership(models.Model):
 
     @api.model
     def _member_review_run(self, as_of=None, batch_size=5000, max_batches=None, commit=None):
-        """Run (or resume) the review; the stored marker makes a crashed run resume where it stopped.
+        """Run (or resume) the review of every company with membership on.
 
-        ``commit``: called after each batch with (processed, remaining flag);
-        the cron passes ``ir.cron._commit_progress``; tests pass nothing.
+        Companies in id order, each in batches of memberships in id order; the
+        stored marker (day, company, last id) makes a crashed run resume where
+        it stopped. ``commit``: called after each batch with (processed,
+        remaining flag); the cron passes ``ir.cron._commit_progress``; tests pass
+        nothing.
         """
         params = self.env["ir.config_parameter"].sudo()
         marker = params.get_param(REVIEW_MARKER)
+        resume_company, after_id = 0, 0
         if marker:
-            day, last = marker.split("|")
-            as_of, after_id = fields.Date.to_date(day), int(last)
+            day, company_id, last = marker.split("|")
+            as_of, resume_company, after_id = fields.Date.to_date(day), int(company_id), int(last)
         else:
-            as_of, after_id = as_of or fields.Date.context_today(self), 0
+            as_of = as_of or fields.Date.context_today(self)
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .search([("member_crm_enabled", "=", True), ("id", ">=", resume_company)], order="id")
+        )
         batches = 0
-        while True:
-            last_id, count = self._member_review_batch(as_of, after_id, batch_size)
-            if not count:
-                params.set_param(REVIEW_MARKER, False)
-                if commit:
-                    commit(0, False)
-                return as_of
-            after_id = last_id
-            params.set_param(REVIEW_MARKER, f"{as_of}|{after_id}")
-            batches += 1
-            if commit and commit(count, True) <= 0:
-                return None
-            if max_batches and batches >= max_batches:
-                return None
+        for company in companies:
+            plan = self._member_review_plan(company, as_of)
+            after = after_id if company.id == resume_company else 0
+            while True:
+                last_id, count = self._member_review_batch(company, as_of, after, batch_size, plan=plan)
+                if not count:
+                    break
+                after = last_id
+                params.set_param(REVIEW_MARKER, f"{as_of}|{company.id}|{after}")
+                batches += 1
+                if commit and commit(count, True) <= 0:
+                    return None
+                if max_batches and batches >= max_batches:
+                    return None
+        params.set_param(REVIEW_MARKER, False)
+        if commit:
+            commit(0, False)
+        return as_of
 
     @api.model
     def _cron_member_tier_review(self, batch_size=5000):

@@ -154,14 +154,13 @@ class MemberTierSimulation(models.TransientModel):
                     "invitation_only": rule.invitation_only,
                 }
             )
-        moves, backfilled, rows = self._compute_moves()
+        moves, backfilled, _rows = self._compute_moves()
         Membership = self.env["member.membership"].sudo()
         Membership._member_apply_changes(
             [(mid, before, after) for mid, before, after, direction in moves if direction != "stay"],
             "review",
             as_of=self.as_of,
             reason=self.env._("Tier rules applied from a simulation"),
-            figures=Membership._member_changed_figures(rows),
         )
         self._store_results(moves, backfilled)
         self.state = "applied"

@@ -12,7 +12,21 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft)
         posted.filtered(lambda m: m.move_type == "out_refund")._member_crm_on_refund_posted()
+        # a paid invoice reset to draft keeps its payments: posted again, it is paid at once, with no hook call
+        posted.filtered(
+            lambda m: m.move_type in ("out_invoice", "out_refund") and m.payment_state in ("paid", "in_payment")
+        )._member_crm_on_paid()
         return posted
+
+    def button_draft(self):
+        res = super().button_draft()  # button_cancel resets posted moves to draft through here
+        self._member_crm_on_draft()
+        return res
+
+    def _member_crm_on_draft(self):
+        """A counted invoice reset to draft (or cancelled) stops counting; paid again later, it counts again."""
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.company_id.member_crm_enabled)
+        self.env["member.ledger"].sudo()._member_record_cancel("account.move", invoices)
 
     def _member_crm_on_paid(self):
         """In "paid" mode a paid customer invoice qualifies, a paid credit note takes back.

@@ -1,13 +1,15 @@
 """Qualification ledger: one entry per qualifying document, never deleted.
 
-The ledger is the truth for tier qualification; figures stored on memberships
-are caches the review rebuilds from it. Entries are written by the order hooks
-(POS paid, invoice paid or sale confirmed, refunds), the backfill and the
-import, with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` per batch of
-documents: the UNIQUE (source model, source id, kind) index makes a replayed
-POS sync or a re-posted invoice count once, without aborting the caller's
-transaction as an ORM ``create`` hitting the constraint would. Each entry has
-its amounts per product category in ``member.ledger.line`` (purchase-type
+The ledger is the truth for tier qualification; the window figures shown on
+memberships are read from it. Entries are written by the order hooks (POS
+paid, invoice paid or sale confirmed, refunds, cancellations), the backfill
+and the import, with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` per
+batch of documents: the UNIQUE (source model, source id, kind, revision) index
+makes a replayed POS sync or a re-posted invoice count once, without aborting
+the caller's transaction as an ORM ``create`` hitting the constraint would. A
+document that stops counting (cancelled, reset to draft) gets a cancellation
+entry; if it counts again later, a new revision of its order entry. Each entry
+has its amounts per product category in ``member.ledger.line`` (purchase-type
 criterion). Corrections are new entries; users never write or delete entries.
 """
 
@@ -33,8 +35,10 @@ class MemberLedger(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", required=True, index=True, ondelete="cascade", readonly=True)
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    # no single-column indexes: (partner_id, company_id, date) and the source key lead with them, and
+    # every index costs each synced POS order
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     date = fields.Date(required=True, readonly=True, help="Date of the qualifying document (a refund: the original's).")
     kind = fields.Selection(KINDS, required=True, readonly=True)
@@ -43,14 +47,21 @@ class MemberLedger(models.Model):
     )
     order_count = fields.Integer(readonly=True)
     feedback_count = fields.Integer(readonly=True)
-    source_model = fields.Char(readonly=True, index=True)
+    source_model = fields.Char(readonly=True)
     source_id = fields.Many2oneReference(model_field="source_model", readonly=True)
     source_ref = fields.Reference(selection="_selection_source_models", compute="_compute_source_ref")
     refund_of_id = fields.Many2one("member.ledger", string="Reverses", readonly=True, index="btree_not_null")
     line_ids = fields.One2many("member.ledger.line", "ledger_id", string="By Category", readonly=True)
     note = fields.Char(readonly=True)
+    revision = fields.Integer(
+        readonly=True,
+        required=True,
+        default=0,
+        help="A document that stops counting (invoice reset to draft, order cancelled) and counts again later "
+        "gets a new order entry and, when it stops again, a new cancellation: one revision each.",
+    )
 
-    _source_uniq = models.UniqueIndex("(source_model, source_id, kind) WHERE source_id IS NOT NULL")
+    _source_uniq = models.UniqueIndex("(source_model, source_id, kind, revision) WHERE source_id IS NOT NULL")
     _member_window_idx = models.Index("(partner_id, company_id, date)")
 
     @api.model
@@ -109,22 +120,37 @@ class MemberLedger(models.Model):
                     SELECT doc.*,
                            CASE WHEN doc.kind = 'refund'
                                  AND orig.amount + COALESCE(prev.amount, 0) + doc.amount <= 0.005
-                                THEN -1 ELSE doc.order_count END AS final_count
+                                THEN -1 ELSE doc.order_count END AS final_count,
+                           CASE doc.kind WHEN 'order' THEN seen.orders WHEN 'cancel' THEN seen.cancels
+                                ELSE 0 END AS revision
                       FROM doc
                  LEFT JOIN member_ledger orig ON orig.id = doc.refund_of_id
                  LEFT JOIN LATERAL (
                            SELECT SUM(r.amount) AS amount FROM member_ledger r
                             WHERE r.refund_of_id = doc.refund_of_id AND doc.refund_of_id IS NOT NULL
+                              AND r.kind = 'refund'
                            ) prev ON TRUE
+                 LEFT JOIN LATERAL (
+                           SELECT COUNT(*) FILTER (WHERE e.kind = 'order') AS orders,
+                                  COUNT(*) FILTER (WHERE e.kind = 'cancel') AS cancels
+                             FROM member_ledger e
+                            WHERE e.source_model = %(model)s AND e.source_id = doc.src_id
+                              AND e.kind IN ('order', 'cancel') AND doc.kind IN ('order', 'cancel')
+                           ) seen ON TRUE
+                     -- an order counts when it does not count yet; a cancellation
+                     -- takes back an order that counts
+                     WHERE doc.kind NOT IN ('order', 'cancel')
+                        OR (doc.kind = 'order' AND seen.orders = seen.cancels)
+                        OR (doc.kind = 'cancel' AND seen.orders > seen.cancels)
                 ),
                 ins AS (
                     INSERT INTO member_ledger (partner_id, company_id, date, kind, amount, order_count,
-                                               feedback_count, source_model, source_id, refund_of_id,
+                                               feedback_count, source_model, source_id, refund_of_id, revision,
                                                create_uid, create_date, write_uid, write_date)
                     SELECT partner_id, company_id, date, kind, ROUND(amount::numeric, 2), final_count,
-                           0, %(model)s, src_id, refund_of_id, %(uid)s, %(now)s, %(uid)s, %(now)s
+                           0, %(model)s, src_id, refund_of_id, revision, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM counted
-                        ON CONFLICT (source_model, source_id, kind) WHERE source_id IS NOT NULL DO NOTHING
+                        ON CONFLICT (source_model, source_id, kind, revision) WHERE source_id IS NOT NULL DO NOTHING
                  RETURNING id, partner_id, company_id, date, source_id, kind
                 ),
                 lines AS (
@@ -192,7 +218,7 @@ class MemberLedger(models.Model):
               JOIN pos_order_line l ON l.order_id = o.id
               JOIN pos_order_line rl ON rl.id = l.refunded_orderline_id
               JOIN member_ledger orig ON orig.source_model = 'pos.order' AND orig.source_id = rl.order_id
-                                     AND orig.kind = 'order'
+                                     AND orig.kind = 'order' AND orig.revision = 0
               JOIN product_product pp ON pp.id = l.product_id
               JOIN product_template t ON t.id = pp.product_tmpl_id
              WHERE o.state IN ('paid', 'done', 'invoiced') %(ids)s %(settle)s
@@ -234,7 +260,7 @@ class MemberLedger(models.Model):
               FROM account_move m
               JOIN res_company c ON c.id = m.company_id AND c.member_crm_enabled AND c.member_sale_qualify_on = 'paid'
               JOIN member_ledger orig ON orig.source_model = 'account.move' AND orig.source_id = m.reversed_entry_id
-                                     AND orig.kind = 'order'
+                                     AND orig.kind = 'order' AND orig.revision = 0
               JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'product'
          LEFT JOIN product_product pp ON pp.id = aml.product_id
          LEFT JOIN product_template t ON t.id = pp.product_tmpl_id
@@ -286,21 +312,30 @@ class MemberLedger(models.Model):
         return self._member_insert("sale.order", self._member_sale_select(orders.ids))
 
     @api.model
-    def _member_record_sale_cancel(self, orders):
-        """A confirmed, counted sale order that is cancelled is taken back whole."""
-        if not orders:
+    def _member_record_cancel(self, source_model, records):
+        """Documents that stop counting (sale order cancelled, invoice reset to draft or cancelled).
+
+        Each is taken back whole: its last order entry negated, category by
+        category, as a cancellation dated as the order. Documents that do not
+        count are skipped; one that counts again later gets a new revision.
+        """
+        if not records:
             return []
         return self._member_insert(
-            "sale.order",
+            source_model,
             SQL(
                 """
                 SELECT orig.source_id AS src_id, orig.partner_id, orig.company_id, orig.date, 'cancel' AS kind,
-                       -1 AS order_count, orig.id AS refund_of_id, ll.categ_id, -ll.amount AS amount
+                       -orig.order_count AS order_count, orig.id AS refund_of_id, ll.categ_id, -ll.amount AS amount
                   FROM member_ledger orig
                   JOIN member_ledger_line ll ON ll.ledger_id = orig.id
-                 WHERE orig.source_model = 'sale.order' AND orig.kind = 'order' AND orig.source_id = ANY(%s)
+                 WHERE orig.source_model = %s AND orig.kind = 'order' AND orig.source_id = ANY(%s)
+                   AND orig.revision = (SELECT MAX(last.revision) FROM member_ledger last
+                                         WHERE last.source_model = orig.source_model
+                                           AND last.source_id = orig.source_id AND last.kind = 'order')
                 """,
-                list(orders.ids),
+                source_model,
+                list(records.ids),
             ),
         )
 
@@ -330,7 +365,7 @@ class MemberLedger(models.Model):
                         WHERE any_line.move_id = m.id
                        ) so ON so.order_id IS NOT NULL
                   JOIN member_ledger orig ON orig.source_model = 'sale.order' AND orig.source_id = so.order_id
-                                         AND orig.kind = 'order'
+                                         AND orig.kind = 'order' AND orig.revision = 0
              LEFT JOIN product_product pp ON pp.id = aml.product_id
              LEFT JOIN product_template t ON t.id = pp.product_tmpl_id
                  WHERE m.move_type = 'out_refund' AND m.state = 'posted' AND m.id = ANY(%s)
@@ -358,12 +393,13 @@ class MemberLedger(models.Model):
             SQL(
                 """
                 INSERT INTO member_ledger (partner_id, company_id, date, kind, amount, order_count, feedback_count,
-                                           source_model, source_id, create_uid, create_date, write_uid, write_date)
-                SELECT v.partner_id, v.company_id, v.date, 'feedback', 0, 0, 1, v.model, v.source_id,
+                                           source_model, source_id, revision, create_uid, create_date, write_uid,
+                                           write_date)
+                SELECT v.partner_id, v.company_id, v.date, 'feedback', 0, 0, 1, v.model, v.source_id, 0,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (VALUES %(values)s) AS v(partner_id, company_id, date, model, source_id)
                   JOIN res_company c ON c.id = v.company_id AND c.member_crm_enabled
-                    ON CONFLICT (source_model, source_id, kind) WHERE source_id IS NOT NULL DO NOTHING
+                    ON CONFLICT (source_model, source_id, kind, revision) WHERE source_id IS NOT NULL DO NOTHING
              RETURNING id, partner_id, company_id, source_model, source_id
                 """,
                 values=values,
@@ -409,13 +445,13 @@ class MemberLedger(models.Model):
             SQL(
                 """
                 INSERT INTO member_ledger (partner_id, company_id, date, kind, amount, order_count, feedback_count,
-                                           source_model, source_id, note, create_uid, create_date, write_uid,
-                                           write_date)
+                                           source_model, source_id, note, revision, create_uid, create_date,
+                                           write_uid, write_date)
                 SELECT v.partner_id, v.company_id, v.date, %(kind)s, v.amount, v.order_count, 0, v.model,
-                       v.source_id, v.note, %(uid)s, %(now)s, %(uid)s, %(now)s
+                       v.source_id, v.note, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (VALUES %(values)s) AS v(partner_id, company_id, date, amount, order_count, model,
                                                 source_id, note)
-                    ON CONFLICT (source_model, source_id, kind) WHERE source_id IS NOT NULL DO NOTHING
+                    ON CONFLICT (source_model, source_id, kind, revision) WHERE source_id IS NOT NULL DO NOTHING
              RETURNING id, partner_id, company_id, source_model, source_id
                 """,
                 kind=kind,

@@ -20,4 +20,6 @@ class SaleOrder(models.Model):
         self.env["member.ledger"].sudo()._member_record_sales(self)
 
     def _member_crm_on_cancel(self):
-        self.env["member.ledger"].sudo()._member_record_sale_cancel(self)
+        """A counted order that is cancelled is taken back (confirmed again later, it counts again)."""
+        counted = self.filtered(lambda o: o.company_id.member_crm_enabled)
+        self.env["member.ledger"].sudo()._member_record_cancel("sale.order", counted)

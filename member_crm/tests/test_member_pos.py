@@ -90,6 +90,35 @@ class TestMemberPos(TestPoSCommon, MemberTierMixin):
         self.assertEqual(len(ledger), 2)
         self.assertEqual(order.state, "paid")
 
+    def test_sale_settled_at_the_till_counts_once(self):
+        """pos_sale (auto-installed with POS and sales): a sale order paid at the till counts once."""
+        self.assertIn("sale_order_origin_id", self.env["pos.order.line"]._fields, "pos_sale is installed")
+        self.open_new_session()
+        for mode, counted_through in (("confirm", "sale.order"), ("paid", "pos.order")):
+            with self.subTest(mode=mode):
+                self.company.member_sale_qualify_on = mode
+                partner = self._member_partner(f"Settle {mode}", self.company)
+                sale = (
+                    self.env["sale.order"]
+                    .sudo()
+                    .create(  # the POS user of TestPoSCommon is no salesman
+                        {
+                            "partner_id": partner.id,
+                            "order_line": [fields.Command.create({"product_id": self.tea.id, "product_uom_qty": 2})],
+                        }
+                    )
+                )
+                sale.action_confirm()
+                data = self.create_ui_order_data([(self.tea, 2)], customer=partner)
+                data["lines"][0][2].update({"sale_order_origin_id": sale.id, "sale_order_line_id": sale.order_line.id})
+                result = self.env["pos.order"].sync_from_ui([data])
+                pos_order = self.env["pos.order"].browse(result["pos.order"][0]["id"])
+                self.assertEqual(pos_order.lines.sale_order_origin_id, sale, "the till settled the sale order")
+                ledger = self._ledger(partner, self.company)
+                source = sale if counted_through == "sale.order" else pos_order
+                self.assertEqual(ledger.mapped("source_ref"), [source], f"{mode} mode: counted once, through {source}")
+                self.assertEqual((ledger.amount, ledger.order_count), (1400.0, 1))
+
     def test_anonymous_and_disabled_orders_write_nothing(self):
         self.open_new_session()
         self._sync([(self.tea, 1)], False)

@@ -119,6 +119,32 @@ class TestMemberTiers(AccountTestInvoicingCommon, MemberTierMixin):
         cancel = self._ledger(self.member, self.company).filtered(lambda e: e.kind == "cancel")
         self.assertEqual((cancel.amount, cancel.order_count), (-1000.0, -1))
         self.assertEqual(self.member.member_tier_id, self.tiers["GOLD"], "never down outside the review")
+        # set back to quotation and confirmed again: counts again, as a new revision; cancelled again: taken back
+        orders[0].action_draft()
+        orders[0].action_confirm()
+        orders[0]._action_cancel()
+        orders[0]._action_cancel()  # twice: taken back once
+        entries = self._ledger(self.member, self.company).filtered(lambda e: e.source_ref == orders[0])
+        self.assertEqual(
+            sorted((e.kind, e.revision, e.amount, e.order_count) for e in entries),
+            [("cancel", 0, -1000.0, -1), ("cancel", 1, -1000.0, -1), ("order", 0, 1000.0, 1), ("order", 1, 1000.0, 1)],
+        )
+        membership = self._membership(self.member, self.company)
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (2000.0, 2))
+
+    def test_paid_invoice_reset_to_draft_stops_counting(self):
+        invoice = self._invoice_and_pay(self._sale(3))
+        membership = self._membership(self.member, self.company)
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (3000.0, 1))
+        invoice.button_draft()
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (0.0, 0), "a draft invoice is no sale")
+        invoice.action_post()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"), "Odoo 19 keeps the payment over a reset")
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (3000.0, 1), "posted again: counts")
+        invoice.button_cancel()
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (0.0, 0), "cancelled: never counts")
+        kinds = sorted((e.kind, e.revision) for e in self._ledger(self.member, self.company))
+        self.assertEqual(kinds, [("cancel", 0), ("cancel", 1), ("order", 0), ("order", 1)])
 
     # ------------------------------------------------------------------
     # configuration

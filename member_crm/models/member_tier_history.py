@@ -20,7 +20,7 @@ class MemberTierHistory(models.Model):
 
     membership_id = fields.Many2one("member.membership", required=True, index=True, ondelete="cascade", readonly=True)
     partner_id = fields.Many2one("res.partner", required=True, index=True, ondelete="cascade", readonly=True)
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)  # few values: no index
     from_tier_id = fields.Many2one("member.tier", string="From", readonly=True, ondelete="set null")
     to_tier_id = fields.Many2one("member.tier", string="To", readonly=True, ondelete="set null")
     direction = fields.Selection([("up", "Up"), ("down", "Down")], required=True, readonly=True)

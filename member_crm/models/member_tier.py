@@ -90,7 +90,10 @@ class MemberTier(models.Model):
         "company_id",
     )
     def _check_ladder(self):
-        self._member_validate_companies(self.company_id)
+        # the simulation's Apply writes a whole ladder tier by tier and checks it once at the end:
+        # raising Gold above today's Platinum is invalid only until Platinum is raised too
+        if not self.env.context.get("member_ladder_check_deferred"):
+            self._member_validate_companies(self.company_id)
 
     @api.model
     def _member_validate_companies(self, companies):

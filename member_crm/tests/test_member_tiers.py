@@ -300,6 +300,20 @@ class TestMemberTiers(AccountTestInvoicingCommon, MemberTierMixin):
         self.assertEqual(buyers[3].member_tier_id, self.tiers["PLAT"], "9 orders of 4,000: Platinum")
         self.assertEqual(len(self.env["member.ledger"].search([("partner_id", "in", buyers.ids)])), 18)
 
+    def test_simulation_applies_a_ladder_raised_past_the_old_one(self):
+        """Gold raised above today's Platinum: valid as a whole, invalid half-way through the writes."""
+        wizard = self.env["member.tier.simulation"].create({"company_id": self.company.id})
+        raised = {"GOLD": 10000.0, "PLAT": 20000.0, "DIA": 30000.0, "BLACK": 60000.0}
+        for line in wizard.line_ids:
+            if line.tier_id.code in raised:
+                line.min_spend = raised[line.tier_id.code]
+        wizard.action_apply()
+        self.assertEqual({code: self.tiers[code].min_spend for code in raised}, raised)
+        wizard = self.env["member.tier.simulation"].create({"company_id": self.company.id})
+        wizard.line_ids.filtered(lambda line: line.tier_id.code == "PLAT").min_spend = 5000.0  # below Gold
+        with self.assertRaisesRegex(ValidationError, "must ask for more"):
+            wizard.action_apply()
+
     def test_auto_enrol_on_first_order_and_category_criterion(self):
         tea = self.env["product.category"].create({"name": "Tea"})
         green = self.env["product.category"].create({"name": "Green", "parent_id": tea.id})

@@ -143,7 +143,7 @@ class MemberTierSimulation(models.TransientModel):
         self.company_id.write({"member_window_type": self.window_type, "member_window_months": self.window_months})
         for line in self.line_ids:
             rule = rules[line.tier_id.id]
-            line.tier_id.write(
+            line.tier_id.with_context(member_ladder_check_deferred=True).write(
                 {
                     "level": rule.level,
                     "min_spend": rule.min_spend,
@@ -154,6 +154,7 @@ class MemberTierSimulation(models.TransientModel):
                     "invitation_only": rule.invitation_only,
                 }
             )
+        self.env["member.tier"]._member_validate_companies(self.company_id)  # the whole new ladder, once
         moves, backfilled, _rows = self._compute_moves()
         Membership = self.env["member.membership"].sudo()
         Membership._member_apply_changes(

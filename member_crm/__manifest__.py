@@ -26,6 +26,7 @@
         "security/member_crm_rules.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
+        "views/member_benefit_views.xml",
         "views/member_tier_views.xml",
         "views/member_membership_views.xml",
         "views/member_ledger_views.xml",

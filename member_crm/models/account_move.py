@@ -27,6 +27,9 @@ class AccountMove(models.Model):
         """A counted invoice reset to draft (or cancelled) stops counting; paid again later, it counts again."""
         invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.company_id.member_crm_enabled)
         self.env["member.ledger"].sudo()._member_record_cancel("account.move", invoices)
+        if invoices:
+            Lot = self.env["member.points.lot"].sudo()
+            Lot._member_bonus(*Lot._member_invoice_bonus_rows(invoices, cancelled=True))
 
     def _member_crm_on_paid(self):
         """In "paid" mode a paid customer invoice qualifies, a paid credit note takes back.
@@ -34,8 +37,13 @@ class AccountMove(models.Model):
         May run twice (in_payment, then paid): the ledger counts a document once.
         Invoices of POS orders are skipped by the SQL: the POS counted them.
         """
-        # sudo: the ledger has no create right for anybody, by design
+        # sudo: the ledger and the points lots have no create right for anybody, by design
         self.env["member.ledger"].sudo()._member_record_invoices(self)
+        # tier bonus points of sales: granted when the invoice is paid, whatever counts for the tier
+        moves = self.filtered(lambda m: m.company_id.member_crm_enabled and m.company_id.member_loyalty_program_id)
+        if moves:
+            Lot = self.env["member.points.lot"].sudo()
+            Lot._member_bonus(*Lot._member_invoice_bonus_rows(moves))
 
     def _member_crm_on_refund_posted(self):
         """In "confirm" mode a credit note of a counted sale order takes it back when posted."""

@@ -55,6 +55,14 @@ class MemberMembership(models.Model):
     )
     qualify_orders = fields.Integer(string="Orders in Window", compute="_compute_qualify_figures")
     qualify_feedback = fields.Integer(string="Feedback in Window", compute="_compute_qualify_figures")
+    pricelist_manual = fields.Boolean(
+        string="Pricelist Set by Hand",
+        help="The partner's pricelist was chosen by hand: tier changes keep it. "
+        "Clear the pricelist to follow the tier again.",
+    )
+    account_manager_id = fields.Many2one("res.users", tracking=True)
+    response_hours = fields.Float(string="Response Target (hours)", compute="_compute_service_targets")
+    resolution_hours = fields.Float(string="Resolution Target (hours)", compute="_compute_service_targets")
     last_qualifying_at = fields.Datetime(
         string="Last Qualifying Document",
         readonly=True,
@@ -409,8 +417,30 @@ class MemberMembership(models.Model):
         return ["tier_id", "tier_since", "grace_since", "tier_protected_until", "tier_level", "history_ids"]
 
     def _member_on_tier_changed(self, memberships):
-        """Hook for what a tier change sets off (benefits, notifications): the benefits issue fills it."""
-        return True
+        """What a tier change sets off: the benefits of the new tier."""
+        self.env["member.benefit"]._member_deliver(memberships)
+
+    def _member_moved_up(self):
+        """Those of these memberships whose last tier change was a move up (or their first placement)."""
+        if not self:
+            return self
+        self.env["member.tier.history"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT ON (membership_id) membership_id, direction
+                     FROM member_tier_history WHERE membership_id = ANY(%s)
+                 ORDER BY membership_id, id DESC""",
+                self.ids,
+            )
+        )
+        return self.browse([mid for mid, direction in rows if direction == "up"])
+
+    @api.depends("tier_id")
+    def _compute_service_targets(self):
+        for membership in self:
+            service = membership.tier_id._member_benefits("service")
+            membership.response_hours = min(filter(None, service.mapped("response_hours")), default=0.0)
+            membership.resolution_hours = min(filter(None, service.mapped("resolution_hours")), default=0.0)
 
     # ------------------------------------------------------------------
     # periodic review

@@ -58,6 +58,9 @@ class MemberTier(models.Model):
         help="Feedback given in the window (ratings, reviews, survey answers), whatever the score.",
     )
     membership_ids = fields.One2many("member.membership", "tier_id", string="Memberships")
+    benefit_ids = fields.Many2many(
+        "member.benefit", "member_benefit_tier_rel", "tier_id", "benefit_id", string="Benefits", check_company=True
+    )
     member_count = fields.Integer(compute="_compute_member_count", compute_sudo=True)
 
     _code_company_uniq = models.Constraint("UNIQUE(code, company_id)", "A tier code must be unique per company.")
@@ -180,3 +183,16 @@ class MemberTier(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("member_crm.action_member_membership")
         action["domain"] = [("tier_id", "=", self.id)]
         return action
+
+    # ------------------------------------------------------------------
+    # benefits
+    # ------------------------------------------------------------------
+    def _member_points_factors(self):
+        """{tier id: bonus factor}: the highest multiplier among the tier's active benefits."""
+        factors = {}
+        for tier in self:
+            factors[tier.id] = max(tier._member_benefits("points").mapped("points_factor"), default=0.0)
+        return factors
+
+    def _member_benefits(self, benefit_type):
+        return self.benefit_ids.filtered(lambda b: b.active and b.benefit_type == benefit_type)

@@ -10,7 +10,11 @@ class PosOrder(models.Model):
         return res
 
     def _member_crm_on_paid(self):
-        """Record the paid order (or refund) in the qualification ledger; upgrades at once."""
-        # sudo: a cashier writes the ledger through the order it just sold;
-        # the ledger has no create right for anybody, by design.
+        """Record the paid order (or refund) in the qualification ledger (upgrades at once), then the tier bonus."""
+        # sudo: a cashier writes the ledger and the points lots through the order it just sold;
+        # neither has a create right for anybody, by design.
         self.env["member.ledger"].sudo()._member_record_pos(self)
+        orders = self.filtered(lambda o: o.partner_id and o.company_id.member_loyalty_program_id)
+        if orders:
+            Lot = self.env["member.points.lot"].sudo()
+            Lot._member_bonus(*Lot._member_pos_bonus_rows(orders))

@@ -56,16 +56,55 @@ class ResCompany(models.Model):
         string="Enrol on First Order",
         help="Enrol a customer automatically on their first qualifying order.",
     )
+    member_loyalty_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Member Points Program",
+        domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', (id, False))]",
+        help="Odoo loyalty program whose cards hold members' points: its rules give the base points; "
+        "tier bonus, pending points and expiry apply to its cards.",
+    )
+    member_points_pending_days = fields.Integer(
+        string="Bonus Points Pending (days)",
+        help="Tier bonus points become spendable after this many days (the return window). Zero: at once.",
+    )
+    member_points_expiry_months = fields.Integer(
+        string="Points Expire After (months)",
+        help="Points of the member program expire first-in first-out after this many months. Zero: never.",
+    )
+    member_points_reminder_days = fields.Integer(
+        string="Expiry Reminder (days before)",
+        default=14,
+        help="Members are told by email of points that expire within this many days.",
+    )
     member_number_prefix = fields.Char(default="M")
     member_sequence_id = fields.Many2one("ir.sequence", string="Member Number Sequence", copy=False)
 
-    @api.constrains("member_keep_months", "member_max_drop", "member_grace_days", "member_window_months")
+    @api.constrains(
+        "member_keep_months",
+        "member_max_drop",
+        "member_grace_days",
+        "member_window_months",
+        "member_points_pending_days",
+        "member_points_expiry_months",
+        "member_points_reminder_days",
+    )
     def _check_member_settings(self):
         for company in self:
             if company.member_window_months < 1:
                 raise ValidationError(self.env._("The qualification window must be at least one month."))
             if company.member_keep_months < 0 or company.member_grace_days < 0:
                 raise ValidationError(self.env._("Keep months and grace days cannot be negative."))
+            if (
+                min(
+                    company.member_points_pending_days,
+                    company.member_points_expiry_months,
+                    company.member_points_reminder_days,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    self.env._("Points pending days, expiry months and reminder days cannot be negative.")
+                )
             if company.member_max_drop < 1:
                 raise ValidationError(self.env._("A review must be allowed to drop at least one level."))
 

@@ -65,6 +65,29 @@ class ResPartner(models.Model):
             partner.member_since = membership.member_since
             partner.member_state = membership.state
 
+    def write(self, vals):
+        res = super().write(vals)
+        if {"property_product_pricelist", "specific_property_product_pricelist"} & set(vals):
+            self._member_pricelist_written(vals)
+        return res
+
+    def _member_pricelist_written(self, vals):
+        """A pricelist chosen by hand is remembered and kept by tier changes; cleared, the tier's applies again."""
+        if self.env.context.get("member_pricelist_auto"):
+            return
+        value = vals.get("specific_property_product_pricelist", vals.get("property_product_pricelist"))
+        # sudo: the salesperson who sets a price list may not read memberships
+        memberships = (
+            self.env["member.membership"]
+            .sudo()
+            .search([("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)])
+        )
+        memberships.write({"pricelist_manual": bool(value)})
+        if not value:
+            self.env["member.benefit"].sudo()._member_apply_pricelists(
+                memberships.filtered(lambda m: m.state == "active")
+            )
+
     def _inverse_is_member(self):
         self.filtered("is_member").action_member_enroll()
         leaving = self.filtered(lambda p: not p.is_member).member_membership_id

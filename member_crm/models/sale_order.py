@@ -1,18 +1,71 @@
-from odoo import models
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..engine import benefits as benefits_engine
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    member_tier_id = fields.Many2one(
+        "member.tier", compute="_compute_member_banner", groups="member_crm.group_member_crm_user"
+    )
+    member_points = fields.Float(compute="_compute_member_banner", groups="member_crm.group_member_crm_user")
+    member_benefit_ids = fields.Many2many(
+        "member.benefit", compute="_compute_member_banner", groups="member_crm.group_member_crm_user"
+    )
+
+    def _compute_member_banner(self):
+        partners = self.partner_id.commercial_partner_id
+        memberships = (
+            self.env["member.membership"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("company_id", "in", self.company_id.ids),
+                    ("state", "=", "active"),
+                ]
+            )
+        )
+        by_key = {(m.partner_id.id, m.company_id.id): m for m in memberships}
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("program_id", "in", self.company_id.member_loyalty_program_id.ids),
+                ]
+            )
+        )
+        points = {(c.partner_id.id, c.program_id.id): c.points for c in cards}
+        for order in self:
+            membership = by_key.get((order.partner_id.commercial_partner_id.id, order.company_id.id))
+            order.member_tier_id = membership.tier_id if membership else False
+            order.member_benefit_ids = membership.tier_id.benefit_ids.filtered("active") if membership else False
+            order.member_points = points.get(
+                (order.partner_id.commercial_partner_id.id, order.company_id.member_loyalty_program_id.id), 0.0
+            )
 
     def _action_confirm(self):
         res = super()._action_confirm()
         self._member_crm_on_confirm()
         return res
 
+    def action_confirm(self):
+        # refused before anything is confirmed: nothing to undo
+        self._member_check_confirmable()
+        return super().action_confirm()
+
     def _action_cancel(self):
         res = super()._action_cancel()
         self._member_crm_on_cancel()
         return res
+
+    def _try_apply_code(self, code):
+        refusal = self._member_coupon_refusal(code)
+        return refusal or super()._try_apply_code(code)
 
     def _member_crm_on_confirm(self):
         """In "confirm" mode a confirmed order qualifies (the SQL filters on the company setting)."""
@@ -23,3 +76,69 @@ class SaleOrder(models.Model):
         """A counted order that is cancelled is taken back (confirmed again later, it counts again)."""
         counted = self.filtered(lambda o: o.company_id.member_crm_enabled)
         self.env["member.ledger"].sudo()._member_record_cancel("sale.order", counted)
+
+    # ------------------------------------------------------------------
+    # member-bound coupons and early access
+    # ------------------------------------------------------------------
+    def _member_coupon_refusal(self, code):
+        """A coupon given to a member as a benefit is theirs: entering its code on another's order is refused.
+
+        The POS checks a card's partner already; sales code entry does not.
+        """
+        self.ensure_one()
+        coupon = (
+            self.env["loyalty.card"].sudo().search([("code", "=", code), ("member_benefit_id", "!=", False)], limit=1)
+        )
+        if (
+            coupon
+            and coupon.partner_id
+            and coupon.partner_id.commercial_partner_id != self.partner_id.commercial_partner_id
+        ):
+            return {"error": self.env._("This coupon belongs to another customer: it can only be used by its member.")}
+        return {}
+
+    def _member_check_confirmable(self):
+        for order in self:
+            # a member coupon applied before the customer was changed
+            foreign = order.order_line.coupon_id.filtered(
+                lambda c, order=order: (
+                    c.member_benefit_id and c.partner_id.commercial_partner_id != order.partner_id.commercial_partner_id
+                )
+            )
+            if foreign:
+                raise UserError(
+                    self.env._(
+                        "Order %(order)s uses coupon %(code)s of another customer.",
+                        order=order.name,
+                        code=foreign[0].code,
+                    )
+                )
+        self._member_check_early_access()
+
+    def _member_check_early_access(self):
+        """Products reserved to members of a tier until a date are refused to other customers at confirmation."""
+        today = fields.Date.context_today(self)
+        for order in self:
+            reserved = order.order_line.product_id.product_tmpl_id.filtered(
+                lambda t: t.member_early_tier_id and t.member_early_until and t.member_early_until >= today
+            )
+            if not reserved:
+                continue
+            membership = (
+                order.partner_id.commercial_partner_id.sudo().with_company(order.company_id).member_membership_id
+            )
+            level = membership.tier_id.level if membership.state == "active" and membership.tier_id else None
+            for template in reserved:
+                if benefits_engine.early_access_blocked(
+                    template.member_early_tier_id.level, template.member_early_until, level, today
+                ):
+                    raise UserError(
+                        self.env._(
+                            "%(product)s is reserved to %(tier)s members and above until %(date)s: "
+                            "%(customer)s cannot buy it yet.",
+                            product=template.display_name,
+                            tier=template.member_early_tier_id.name,
+                            date=template.member_early_until,
+                            customer=order.partner_id.display_name,
+                        )
+                    )

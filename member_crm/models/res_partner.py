@@ -46,6 +46,95 @@ class ResPartner(models.Model):
         groups="member_crm.group_member_crm_user",
     )
 
+    # What the till shows when the cashier picks a customer. No groups: a cashier is not a member
+    # user, and sees the tier, points, benefits and a birthday-this-month flag, never the birth date.
+    # Computed for all loaded partners at once (a few queries per load, none per partner).
+    pos_member_data = fields.Json(compute="_compute_pos_member_data", string="Membership at the Till")
+
+    @api.depends_context("company")
+    def _compute_pos_member_data(self):
+        company = self.env.company
+        # sudo: the cashier reads a summary, not the records behind it
+        memberships = (
+            self.env["member.membership"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "active"),
+                ]
+            )
+        )
+        by_partner = {m.partner_id.id: m for m in memberships}
+        program = company.member_loyalty_program_id
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .search([("partner_id", "in", memberships.partner_id.ids), ("program_id", "=", program.id)])
+            if program
+            else self.env["loyalty.card"]
+        )
+        card_by_partner = {c.partner_id.id: c for c in cards}
+        factors = memberships.tier_id._member_points_factors()
+        this_month = fields.Date.context_today(self).month
+        for partner in self:
+            membership = by_partner.get(partner.commercial_partner_id.id)
+            if not membership:
+                partner.pos_member_data = False
+                continue
+            tier = membership.tier_id
+            card = card_by_partner.get(membership.partner_id.id)
+            birth = membership.partner_id.sudo().birthdate_date
+            partner.pos_member_data = {
+                "number": membership.number,
+                "tier": tier.name or "",
+                "tier_level": tier.level if tier else None,
+                "tier_color": tier.color or 0,
+                "points": card.points if card else 0.0,
+                "points_pending": card.member_points_pending if card else 0.0,
+                "bonus_factor": factors.get(tier.id, 0.0),
+                "next_tier": membership.next_tier_id.name or "",
+                "next_tier_progress": round(membership.next_tier_progress, 1),
+                "next_tier_spend_missing": membership.next_tier_spend_missing,
+                "benefits": [
+                    {"name": b.name, "type": b.benefit_type, "description": b.description or ""}
+                    for b in tier.benefit_ids.filtered("active")
+                ],
+                "birthday_this_month": bool(birth and birth.month == this_month),
+            }
+
+    @api.model
+    def _load_pos_data_fields(self, config):
+        return [*super()._load_pos_data_fields(config), "pos_member_data"]
+
+    @api.model
+    def get_new_partner(self, config_id, domain, offset):
+        """The till asks the server for partners it has not loaded: find members by member number too."""
+        result = super().get_new_partner(config_id, domain, offset)
+        query = self._pos_member_query(domain)
+        if query and not offset:
+            config = self.env["pos.config"].browse(config_id)
+            partners = self.with_company(config.company_id)
+            found = {partner["id"] for partner in result["res.partner"]}
+            members = partners.search(
+                [
+                    ("id", "in", partners._member_current_query([("number", "=ilike", f"{query}%")])),
+                    ("id", "not in", list(found)),
+                ],
+                limit=100,
+            )
+            result["res.partner"] += self._load_pos_data_read(members, config)
+        return result
+
+    @api.model
+    def _pos_member_query(self, domain):
+        """The text typed in the till's partner search (its domain is the same text on several fields)."""
+        for leaf in domain or []:
+            if isinstance(leaf, (list, tuple)) and len(leaf) == 3 and leaf[1] == "ilike" and isinstance(leaf[2], str):
+                return leaf[2].rstrip("%").strip() or None
+        return None
+
     @api.depends_context("company")
     @api.depends("member_membership_ids.state", "member_membership_ids.tier_id", "member_membership_ids.number")
     def _compute_member_fields(self):

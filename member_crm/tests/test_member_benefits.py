@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
@@ -185,6 +185,47 @@ class TestMemberPointsPos(TestPoSCommon, MemberBenefitsMixin):
         self.assertEqual(card.points, 100.0, "the bonus lot expired, the later lot did not")
         self.assertEqual(card.history_ids[0].used, 300.0)
         self.assertLotsAgree(card)
+
+    def test_till_sees_member_summary_and_finds_members_by_number(self):
+        self.env["member.benefit"].create(
+            {"name": "Gold lounge", "benefit_type": "custom", "tier_ids": [Command.link(self.tiers["GOLD"].id)]}
+        )
+        self._move_to(self.member, self.company, self.tiers["GOLD"])
+        self.member.birthdate_date = fields.Date.today().replace(year=1990, day=1)
+        self.open_new_session()
+        self._sync([(self.tea, 1)], self.member)
+        cashier = new_test_user(
+            self.env,
+            login="member_cashier",
+            groups="base.group_user,point_of_sale.group_pos_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        Partner = self.env["res.partner"].with_user(cashier)
+        [row] = Partner._load_pos_data_read(self.member.with_user(cashier), self.config)
+        data = row["pos_member_data"]
+        self.assertEqual((data["tier"], data["points"], data["bonus_factor"]), ("Gold", 350.0, 0.5))
+        self.assertEqual(data["next_tier"], "Platinum")
+        self.assertTrue(data["birthday_this_month"])
+        self.assertEqual({b["name"] for b in data["benefits"]}, {"Gold points x1.5", "Gold lounge"})
+        self.assertNotIn("birthdate_date", row, "a cashier gets the flag, not the birth date")
+        [guest] = Partner._load_pos_data_read(self.guest.with_user(cashier), self.config)
+        self.assertFalse(guest["pos_member_data"])
+        # search by member number through the server search the till already calls
+        number = self._membership(self.member, self.company).number
+        result = Partner.get_new_partner(self.config.id, [("name", "ilike", number.lower() + "%")], 0)
+        self.assertIn(self.member.id, [p["id"] for p in result["res.partner"]])
+        # loading more members costs no more queries: nothing per partner
+        many = self.env["res.partner"].create([{"name": f"Member {i}"} for i in range(12)])
+        many.with_company(self.company).action_member_enroll()
+
+        def count(partners):
+            self.env.invalidate_all()
+            start = self.env.cr.sql_log_count
+            Partner._load_pos_data_read(partners.with_user(cashier), self.config)
+            return self.env.cr.sql_log_count - start
+
+        self.assertEqual(count(many[:2]), count(many))
 
     def test_non_members_keep_odoo_behaviour(self):
         self.open_new_session()

@@ -31,10 +31,15 @@
         "views/member_membership_views.xml",
         "views/member_ledger_views.xml",
         "views/res_partner_views.xml",
+        "views/sale_order_views.xml",
         "wizard/member_tier_change_views.xml",
         "wizard/member_tier_simulation_views.xml",
         "views/res_config_settings_views.xml",
         "views/member_crm_menus.xml",
     ],
+    "assets": {
+        "point_of_sale._assets_pos": ["member_crm/static/src/**/*"],
+        "web.assets_tests": ["member_crm/static/tests/tours/**/*"],
+    },
     "application": True,
 }

@@ -186,9 +186,13 @@ class MemberBenefitDelivery(models.Model):
     def _member_apply_pricelists(self, memberships):
         """Write each member's tier pricelist on the partner, except where one was set by hand."""
         for company, company_memberships in memberships.grouped("company_id").items():
-            tier_pricelists = self.search(
-                [("company_id", "=", company.id), ("benefit_type", "=", "discount")]
-            ).pricelist_id
+            tier_pricelists = (
+                self.with_context(active_test=False)
+                .search([("company_id", "=", company.id), ("benefit_type", "=", "discount")])
+                .pricelist_id
+            )
+            if not tier_pricelists:
+                continue  # no tier has (or had) a pricelist: nothing to set or take back (the review's fast path)
             partners = company_memberships.partner_id.with_company(company)
             current = {p.id: p.sudo().specific_property_product_pricelist for p in partners}
             by_pricelist = {}

@@ -348,6 +348,8 @@ class TestMemberBenefitsSales(AccountTestInvoicingCommon, MemberBenefitsMixin):
         self.assertEqual(card.points, base + 4000.0, "bonus granted when the invoice is paid")
         invoice._invoice_paid_hook()  # fires twice in Odoo (in_payment, then paid)
         self.assertEqual(card.points, base + 4000.0)
+        order.invalidate_recordset()
+        self.assertEqual((order.member_tier_id, order.member_points), (self.tiers["GOLD"], card.points), "banner")
         reversal = (
             self.env["account.move.reversal"]
             .with_context(active_model="account.move", active_ids=invoice.ids)

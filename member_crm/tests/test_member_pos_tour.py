@@ -1,0 +1,74 @@
+import datetime
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+
+from .common import MemberTierMixin
+
+
+@tagged("post_install", "-at_install")
+class TestMemberPosTour(TestPointOfSaleHttpCommon, MemberTierMixin):
+    """The till in headless Chromium: find a member by number, see the panel, pay, read the receipt."""
+
+    def test_member_at_the_till(self):
+        self.env.user.group_ids |= self.env.ref("member_crm.group_member_crm_manager")
+        company = self.main_pos_config.company_id
+        tiers = self._member_enable(company, member_number_prefix="MT")
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Member points",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "company_id": company.id,
+                "rule_ids": [Command.create({"reward_point_mode": "money", "reward_point_amount": 1})],
+                "reward_ids": [Command.create({"reward_type": "discount", "discount": 5, "required_points": 10000})],
+            }
+        )
+        company.member_loyalty_program_id = program
+        self.env["member.benefit"].create(
+            {
+                "name": "Bonus x1.5",
+                "benefit_type": "points",
+                "points_factor": 0.5,
+                "tier_ids": [Command.set([tiers["STD"].id, tiers["GOLD"].id])],
+            }
+        )
+        member = self._member_partner("Tour Member", company)
+        membership = self._membership(member, company)
+        self.assertTrue(membership.number.startswith("MT0000"))
+        self._opening(member, company, fields.Date.today(), 1950.0, orders=2)
+        card = self.env["loyalty.card"].create({"program_id": program.id, "partner_id": member.id, "points": 40})
+        self.env["product.product"].create(
+            [
+                {
+                    "name": "Tour Tea",
+                    "list_price": 100.0,
+                    "taxes_id": [Command.clear()],
+                    "available_in_pos": True,
+                },
+                {
+                    "name": "Gold Preview Bag",
+                    "list_price": 900.0,
+                    "taxes_id": [Command.clear()],
+                    "available_in_pos": True,
+                    "member_early_tier_id": tiers["GOLD"].id,
+                    "member_early_until": fields.Date.today() + datetime.timedelta(days=7),
+                },
+            ]
+        )
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("member_crm_pos_member_tour", login="pos_user")
+
+        order = self.env["pos.order"].search([("partner_id", "=", member.id)])
+        self.assertEqual((order.state, order.amount_total), ("paid", 100.0))
+        self.assertEqual(membership.tier_id, tiers["GOLD"], "2,050 in 3 orders: upgraded on the server at payment")
+        bonus = card.member_lot_ids.filtered(lambda lot: lot.kind == "bonus")
+        self.assertEqual((bonus.points, bonus.source_id), (50.0, order.id))
+        self.assertEqual(card.points, 190.0, "40 before + 100 base points from the till + 50 tier bonus")
+        self.assertFalse(
+            self.env["pos.order"].search([("lines.product_id.name", "=", "Gold Preview Bag")]),
+            "the early-access product was never sold",
+        )

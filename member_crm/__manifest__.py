@@ -32,6 +32,7 @@
         "views/member_ledger_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
+        "views/portal_templates.xml",
         "wizard/member_tier_change_views.xml",
         "wizard/member_tier_simulation_views.xml",
         "views/res_config_settings_views.xml",

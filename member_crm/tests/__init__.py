@@ -6,3 +6,4 @@ from . import test_member_concurrency
 from . import test_member_review
 from . import test_member_benefits
 from . import test_member_pos_tour
+from . import test_member_portal

@@ -29,7 +29,7 @@ class AccountMove(models.Model):
         self.env["member.ledger"].sudo()._member_record_cancel("account.move", invoices)
         if invoices:
             Lot = self.env["member.points.lot"].sudo()
-            Lot._member_bonus(*Lot._member_invoice_bonus_rows(invoices, cancelled=True))
+            Lot._member_bonus(*Lot._member_invoice_bonus_rows(invoices, cancelled=True), cancelled=True)
 
     def _member_crm_on_paid(self):
         """In "paid" mode a paid customer invoice qualifies, a paid credit note takes back.

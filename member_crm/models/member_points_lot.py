@@ -70,6 +70,9 @@ class MemberPointsLot(models.Model):
     base_amount = fields.Float(readonly=True, help="Qualifying untaxed amount of the order.")
     refunded_amount = fields.Float(readonly=True)
     reversed_points = fields.Float(readonly=True)
+    cancelled = fields.Boolean(
+        readonly=True, help="Taken back whole because its invoice was reset to draft; paid again, it is restored."
+    )
 
     # a bonus is granted once per source document, whatever replays the hook
     _bonus_once = models.UniqueIndex("(source_model, source_id) WHERE kind = 'bonus'")
@@ -326,29 +329,42 @@ class MemberPointsLot(models.Model):
                 ids=invoices.ids,
             )
         )
-        refunded = self.env.execute_query(
-            SQL(
-                """
-                SELECT r.reversed_entry_id, SUM(aml.balance)
-                  FROM account_move r
-                  JOIN account_move_line aml ON aml.move_id = r.id AND aml.display_type = 'product'
-                 WHERE r.reversed_entry_id IN (SELECT reversed_entry_id FROM account_move WHERE id = ANY(%(ids)s))
-                   AND r.move_type = 'out_refund' AND r.state = 'posted' AND r.payment_state IN ('paid', 'in_payment')
-              GROUP BY r.reversed_entry_id
-                """,
-                ids=moves.filtered(lambda m: m.move_type == "out_refund").ids,
-            )
-        )
-        return [("account.move", *row) for row in sold], [("account.move", *row) for row in refunded]
+        credit_notes = moves.filtered(lambda m: m.move_type == "out_refund")
+        refunded = self._member_invoice_refunded(credit_notes.reversed_entry_id.ids)
+        return [("account.move", *row) for row in sold], [("account.move", *row) for row in refunded.items()]
 
     @api.model
-    def _member_bonus(self, sold, refunded):
+    def _member_invoice_refunded(self, invoice_ids):
+        """{invoice id: untaxed amount of its paid credit notes}."""
+        if not invoice_ids:
+            return {}
+        self.env.flush_all()
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT r.reversed_entry_id, SUM(aml.balance)
+                      FROM account_move r
+                      JOIN account_move_line aml ON aml.move_id = r.id AND aml.display_type = 'product'
+                     WHERE r.reversed_entry_id = ANY(%(ids)s) AND r.move_type = 'out_refund' AND r.state = 'posted'
+                       AND r.payment_state IN ('paid', 'in_payment')
+                  GROUP BY r.reversed_entry_id
+                    """,
+                    ids=list(invoice_ids),
+                )
+            )
+        )
+
+    @api.model
+    def _member_bonus(self, sold, refunded, cancelled=False):
         """Grant the tier bonus of paid documents and take back what their refunds undo.
 
         ``sold``: [(model, id, partner id, company id, untaxed amount)];
-        ``refunded``: [(model, id of the refunded document, total refunded so far)].
+        ``refunded``: [(model, id of the refunded document, total refunded so far)];
+        ``cancelled``: the documents were reset to draft (their whole bonus goes, until paid again).
         """
         today = fields.Date.context_today(self)
+        self._member_reinstate(sold, today)
         grants = self._member_bonus_grants(sold)
         if grants:
             cards = self.env["loyalty.card"].browse([card.id for card, *_rest in grants])
@@ -373,7 +389,41 @@ class MemberPointsLot(models.Model):
                     base_amount=amount,
                 )
         if refunded:
-            self._member_reverse(refunded, today)
+            self._member_reverse(refunded, today, cancelled=cancelled)
+
+    @api.model
+    def _member_reinstate(self, sold, today):
+        """An invoice reset to draft lost its bonus; paid again, it gets back what its credit notes leave."""
+        keys = {(row[0], row[1]) for row in sold if row[0] == "account.move"}
+        if not keys:
+            return
+        lots = self.search(
+            [("kind", "=", "bonus"), ("cancelled", "=", True), ("source_model", "=", "account.move")]
+            + [("source_id", "in", [src_id for _model, src_id in keys])]
+        )
+        if not lots:
+            return
+        self._member_lock_cards(lots.card_id)
+        refunded = self._member_invoice_refunded(lots.mapped("source_id"))
+        for lot in lots:
+            total = refunded.get(lot.source_id, 0.0)
+            target = engine.reversal(lot.points, 0.0, lot.base_amount, total)
+            restore = engine.round_points(lot.reversed_points - target)
+            lot.write({"cancelled": False, "reversed_points": target, "refunded_amount": total})
+            if restore > 0:
+                self._member_earn(
+                    lot.card_id,
+                    restore,
+                    "adjust",
+                    self.env._(
+                        "Bonus restored (paid again): %(document)s",
+                        document=self._member_doc_name(lot.source_model, lot.source_id),
+                    ),
+                    today,
+                    source_model=lot.source_model,
+                    source_id=lot.source_id,
+                    tier_id=lot.tier_id.id,
+                )
 
     @api.model
     def _member_bonus_grants(self, sold):
@@ -418,7 +468,7 @@ class MemberPointsLot(models.Model):
         ]
 
     @api.model
-    def _member_reverse(self, refunded, today):
+    def _member_reverse(self, refunded, today, cancelled=False):
         keys = {(model, src_id): total for model, src_id, total in refunded}
         lots = self.search(
             [
@@ -433,7 +483,13 @@ class MemberPointsLot(models.Model):
         for lot in lots:
             total = keys[(lot.source_model, lot.source_id)]
             points = engine.reversal(lot.points, lot.reversed_points, lot.base_amount, total)
-            lot.write({"refunded_amount": total, "reversed_points": engine.round_points(lot.reversed_points + points)})
+            lot.write(
+                {
+                    "refunded_amount": total,
+                    "reversed_points": engine.round_points(lot.reversed_points + points),
+                    "cancelled": cancelled or lot.cancelled,
+                }
+            )
             if not points:
                 continue
             description = self.env._(

@@ -362,6 +362,14 @@ class TestMemberBenefitsSales(AccountTestInvoicingCommon, MemberBenefitsMixin):
         self._pay(credit_note)
         self.assertEqual(card.points, base + 3000.0, "a quarter refunded: a quarter of the bonus back")
         self.assertLotsAgree(card)
+        # the invoice reset to draft takes the bonus back; posted again (Odoo 19 keeps its payment), it returns
+        invoice.button_draft()
+        self.assertEqual(card.points, base, "reset to draft: the whole bonus goes")
+        invoice.action_post()
+        self.assertEqual(card.points, base + 3000.0, "paid again: back, less what the credit note took")
+        bonus = card.member_lot_ids.filtered(lambda lot: lot.kind == "bonus")
+        self.assertEqual((bonus.reversed_points, bonus.cancelled), (1000.0, False))
+        self.assertLotsAgree(card)
 
     def test_welcome_gift_bound_to_its_member(self):
         self.env["member.benefit"].create(

@@ -227,6 +227,38 @@ class TestMemberPointsPos(TestPoSCommon, MemberBenefitsMixin):
 
         self.assertEqual(count(many[:2]), count(many))
 
+    def test_tier_pricelist_reaches_the_till(self):
+        self.env.ref("base.group_user").sudo().implied_ids |= self.env.ref("product.group_product_pricelist")
+        self.config.sudo().write(
+            {"use_pricelist": True, "available_pricelist_ids": [Command.link(self.config.pricelist_id.id)]}
+        )
+        gold_prices = self.env["product.pricelist"].create(
+            {
+                "name": "Gold prices",
+                "company_id": self.company.id,
+                "currency_id": self.config.currency_id.id,
+                "item_ids": [Command.create({"compute_price": "percentage", "percent_price": 10.0})],
+            }
+        )
+        self.env["member.benefit"].create(
+            {
+                "name": "Gold prices",
+                "benefit_type": "discount",
+                "pricelist_id": gold_prices.id,
+                "tier_ids": [Command.link(self.tiers["GOLD"].id)],
+            }
+        )
+        self.assertIn(gold_prices, self.config.available_pricelist_ids, "offered at the till when saved")
+        self._move_to(self.member, self.company, self.tiers["GOLD"])
+        self.open_new_session()
+        [row] = self.env["res.partner"]._load_pos_data_read(self.member.with_company(self.company), self.config)
+        self.assertEqual(row["property_product_pricelist"], gold_prices.id, "the till picks it with the customer")
+        # what the till then sends: the order priced with the member's pricelist
+        self.pricelist = gold_prices
+        order, _data = self._sync([(self.tea, 1)], self.member, pricelist_id=gold_prices.id)
+        self.assertEqual((order.pricelist_id, order.amount_total), (gold_prices, 630.0))
+        self.assertEqual(self._card(self.member, self.program).points, 315.0, "bonus on the discounted amount")
+
     def test_non_members_keep_odoo_behaviour(self):
         self.open_new_session()
         order, _data = self._sync([(self.tea, 1)], self.guest)

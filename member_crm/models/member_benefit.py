@@ -316,10 +316,12 @@ class MemberBenefitDelivery(models.Model):
     @api.model
     def _member_assign_services(self, memberships):
         """An account manager for members whose new tier has one; an activity for VIP services."""
-        for membership in memberships.filtered(lambda m: not m.account_manager_id):
-            manager = membership.tier_id._member_benefits("service").user_id[:1]
+        by_manager = memberships.filtered(lambda m: not m.account_manager_id).grouped(
+            lambda m: m.tier_id._member_benefits("service").user_id[:1]
+        )
+        for manager, group in by_manager.items():
             if manager:
-                membership.account_manager_id = manager
+                group.account_manager_id = manager  # one write per manager, not per member
         grants = self._member_grant_services(memberships)
         activity_type = self.env.ref("mail.mail_activity_data_todo")
         for grant in grants:

@@ -171,9 +171,14 @@ class MemberPointsLot(models.Model):
         return lot
 
     @api.model
-    def _member_credit(self, card, lot, points, balance=True):
-        """Put released points in the balance: they pay off debts first."""
-        debts = self.search([("card_id", "=", card.id), ("remaining", "<", 0), ("id", "!=", lot.id)])
+    def _member_credit(self, card, lot, points, balance=True, debts=None):
+        """Put released points in the balance: they pay off debts first.
+
+        ``debts``: the card's debt lots when the caller fetched them for a whole batch.
+        """
+        if debts is None:
+            debts = self.search([("card_id", "=", card.id), ("remaining", "<", 0)])
+        debts = debts - lot
         payments, left = engine.pay_debts([debt._member_engine_lot() for debt in debts], points)
         for debt_id, paid in payments:
             debt = debts.browse(debt_id)
@@ -524,19 +529,25 @@ class MemberPointsLot(models.Model):
         if not lots:
             return lots
         self._member_lock_cards(lots.card_id)
+        # one query for the debts of every card in the batch, one balance write per card
+        debts = self.search([("card_id", "in", lots.card_id.ids), ("remaining", "<", 0)]).grouped("card_id")
         history = []
-        for lot in lots:
-            points = lot.remaining
-            self._member_credit(lot.card_id, lot, points)
-            if points:
-                history.append(
-                    self._member_history(
-                        lot.card_id,
-                        lot,
-                        self.env._("Pending points released: %(lot)s", lot=lot.description),
-                        issued=points,
+        for card, card_lots in lots.grouped("card_id").items():
+            total = 0.0
+            for lot in card_lots:
+                points = lot.remaining
+                self._member_credit(card, lot, points, balance=False, debts=debts.get(card, self.browse()))
+                total = engine.round_points(total + points)
+                if points:
+                    history.append(
+                        self._member_history(
+                            card,
+                            lot,
+                            self.env._("Pending points released: %(lot)s", lot=lot.description),
+                            issued=points,
+                        )
                     )
-                )
+            self._member_balance_write(card, total)
         self.env["loyalty.history"].sudo().create(history)
         return lots
 

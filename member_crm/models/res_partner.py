@@ -112,20 +112,27 @@ class ResPartner(models.Model):
     def get_new_partner(self, config_id, domain, offset):
         """The till asks the server for partners it has not loaded: find members by member number too."""
         result = super().get_new_partner(config_id, domain, offset)
-        query = self._pos_member_query(domain)
-        if query and not offset:
-            config = self.env["pos.config"].browse(config_id)
-            partners = self.with_company(config.company_id)
-            found = {partner["id"] for partner in result["res.partner"]}
-            members = partners.search(
-                [
-                    ("id", "in", partners._member_current_query([("number", "=ilike", f"{query}%")])),
-                    ("id", "not in", list(found)),
-                ],
-                limit=100,
-            )
-            result["res.partner"] += self._load_pos_data_read(members, config)
+        if not offset:
+            self._pos_add_members_by_number(result, config_id, domain)
         return result
+
+    @api.model
+    def _pos_add_members_by_number(self, result, config_id, domain):
+        """Add to the till's search result the members whose number starts with the text typed."""
+        query = self._pos_member_query(domain)
+        if not query:
+            return
+        config = self.env["pos.config"].browse(config_id)
+        partners = self.with_company(config.company_id)
+        found = {partner["id"] for partner in result["res.partner"]}
+        members = partners.search(
+            [
+                ("id", "in", partners._member_current_query([("number", "=ilike", f"{query}%")])),
+                ("id", "not in", list(found)),
+            ],
+            limit=100,
+        )
+        result["res.partner"] += self._load_pos_data_read(members, config)
 
     @api.model
     def _pos_member_query(self, domain):

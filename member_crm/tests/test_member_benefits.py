@@ -14,7 +14,7 @@ from .common import MemberTierMixin
 
 class MemberBenefitsMixin(MemberTierMixin):
     @classmethod
-    def _member_points_program(cls, company):
+    def _member_points_program(cls, company, required_points=100):
         program = cls.env["loyalty.program"].create(
             {
                 "name": "Member points",
@@ -23,7 +23,9 @@ class MemberBenefitsMixin(MemberTierMixin):
                 "trigger": "auto",
                 "company_id": company.id,
                 "rule_ids": [Command.create({"reward_point_mode": "money", "reward_point_amount": 1})],
-                "reward_ids": [Command.create({"reward_type": "discount", "discount": 1, "required_points": 100})],
+                "reward_ids": [
+                    Command.create({"reward_type": "discount", "discount": 1, "required_points": required_points})
+                ],
             }
         )
         company.member_loyalty_program_id = program

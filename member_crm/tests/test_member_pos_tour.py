@@ -5,29 +5,19 @@ from odoo.tests import tagged
 
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
-from .common import MemberTierMixin
+from .test_member_benefits import MemberBenefitsMixin
 
 
 @tagged("post_install", "-at_install")
-class TestMemberPosTour(TestPointOfSaleHttpCommon, MemberTierMixin):
+class TestMemberPosTour(TestPointOfSaleHttpCommon, MemberBenefitsMixin):
     """The till in headless Chromium: find a member by number, see the panel, pay, read the receipt."""
 
     def test_member_at_the_till(self):
         self.env.user.group_ids |= self.env.ref("member_crm.group_member_crm_manager")
         company = self.main_pos_config.company_id
         tiers = self._member_enable(company, member_number_prefix="MT")
-        program = self.env["loyalty.program"].create(
-            {
-                "name": "Member points",
-                "program_type": "loyalty",
-                "applies_on": "both",
-                "trigger": "auto",
-                "company_id": company.id,
-                "rule_ids": [Command.create({"reward_point_mode": "money", "reward_point_amount": 1})],
-                "reward_ids": [Command.create({"reward_type": "discount", "discount": 5, "required_points": 10000})],
-            }
-        )
-        company.member_loyalty_program_id = program
+        # a reward out of reach: no reward popup in the tour
+        program = self._member_points_program(company, required_points=10000)
         self.env["member.benefit"].create(
             {
                 "name": "Bonus x1.5",

@@ -18,6 +18,8 @@
         "loyalty",
         "pos_loyalty",
         "sale_loyalty",
+        # phone.blacklist and phone_sanitized: SMS/phone consent and import dedupe
+        "phone_validation",
     ],
     "external_dependencies": {"python": []},
     "data": [
@@ -26,6 +28,7 @@
         "security/member_crm_rules.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
+        "data/member_privacy_data.xml",
         "views/member_benefit_views.xml",
         "views/member_tier_views.xml",
         "views/member_membership_views.xml",
@@ -35,6 +38,8 @@
         "views/portal_templates.xml",
         "wizard/member_tier_change_views.xml",
         "wizard/member_tier_simulation_views.xml",
+        "views/member_privacy_views.xml",
+        "views/member_import_views.xml",
         "views/res_config_settings_views.xml",
         "views/member_crm_menus.xml",
     ],

@@ -126,7 +126,13 @@ def test_amounts_and_counts():
     assert mi.parse_amount("88元") == mi.Decimal("88.00")
     assert mi.parse_amount(12.5) == mi.Decimal("12.50")
     assert mi.parse_count("3") == 3
-    for cell, code in [("-5", "negative"), ("abc", "number"), ("nan", "number"), ("1e12", "too_large"), (True, "number")]:
+    for cell, code in [
+        ("-5", "negative"),
+        ("abc", "number"),
+        ("nan", "number"),
+        ("1e12", "too_large"),
+        (True, "number"),
+    ]:
         with pytest.raises(mi.CellError) as error:
             mi.parse_amount(cell)
         assert error.value.code == code
@@ -249,14 +255,30 @@ def good_row(rng, index):
     mobile = f"1{rng.choice('3456789')}{index:09d}"
     birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(20000))
     date_cell = rng.choice(
-        [birth.isoformat(), f"{birth.year}/{birth.month}/{birth.day}", birth.strftime("%d.%m.%Y"), birth.strftime("%Y%m%d")]
+        [
+            birth.isoformat(),
+            f"{birth.year}/{birth.month}/{birth.day}",
+            birth.strftime("%d.%m.%Y"),
+            birth.strftime("%Y%m%d"),
+        ]
     )
-    phone_cell = rng.choice([mobile, f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}", f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"])
+    phone_cell = rng.choice(
+        [mobile, f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}", f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"]
+    )
     level = rng.choice(list(LEVELS) + [""])
     points = rng.randrange(0, 100000)
     spend = rng.randrange(0, 10_000_000) / 100
     name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
-    cells = [f"M{index:06d}", name, phone_cell, f"user{index}@example.cn", date_cell, level, str(points), f"{spend:.2f}"]
+    cells = [
+        f"M{index:06d}",
+        name,
+        phone_cell,
+        f"user{index}@example.cn",
+        date_cell,
+        level,
+        str(points),
+        f"{spend:.2f}",
+    ]
     expected = {
         "member_number": f"M{index:06d}",
         "name": name,
@@ -286,7 +308,12 @@ MUTATIONS = [
     ("negative points", "积分", lambda c, r: f"-{r.randint(1, 999)}", ("points", "negative")),
     ("text points", "积分", lambda c, r: "一百", ("points", "number")),
     ("negative spend", "累计消费", lambda c, r: "-10.00", ("spend", "negative")),
-    ("formula name", "姓名", lambda c, r: r.choice(["=HYPERLINK(\"http://x\")", "@SUM(A1)", "+1", "-cmd"]), ("name", "formula")),
+    (
+        "formula name",
+        "姓名",
+        lambda c, r: r.choice(['=HYPERLINK("http://x")', "@SUM(A1)", "+1", "-cmd"]),
+        ("name", "formula"),
+    ),
     ("huge name", "姓名", lambda c, r: "张" * r.randint(300, 20000), ("name", "too_long")),
     ("control char", "姓名", lambda c, r: "张\x00三", ("name", "control")),
     ("unknown level", "等级", lambda c, r: "黑卡", ("level", "unknown_level")),

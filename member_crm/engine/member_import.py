@@ -76,7 +76,7 @@ SYNONYMS = {
 
 MAX_TEXT = 256
 MAX_KEY = 32
-MAX_AMOUNT = Decimal("1000000000")
+MAX_AMOUNT = Decimal(1000000000)
 MAX_ORDERS = 1_000_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -84,7 +84,9 @@ EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EXCEL_SERIALS = (1, 73415)
 OLDEST = datetime.date(1900, 1, 1)
 
-_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_YMD = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
 _DMY_DOTS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL = re.compile(r"^\d{1,5}(?:\.0+)?$")
@@ -192,7 +194,7 @@ def read_csv(data):
 
 def read_xlsx(data):
     try:
-        import openpyxl  # noqa: PLC0415 - only XLSX imports need it
+        import openpyxl  # only XLSX imports need it
     except ImportError as error:  # pragma: no cover - Odoo ships openpyxl
         raise ImportFileError("xlsx_missing") from error
     try:

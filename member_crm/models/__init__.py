@@ -13,3 +13,8 @@ from . import pos_order
 from . import sale_order
 from . import account_move
 from . import member_crm_demo
+from . import member_audit_log
+from . import member_sensitive
+from . import member_consent
+from . import res_partner_privacy
+from . import loyalty_card_update_balance

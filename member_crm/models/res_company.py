@@ -1,5 +1,8 @@
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 # The seed's ladder (12-month rolling window, untaxed spend / orders), created
 # when a manager first turns membership on in a company that has no tier.
@@ -70,6 +73,11 @@ class ResCompany(models.Model):
     member_points_expiry_months = fields.Integer(
         string="Points Expire After (months)",
         help="Points of the member program expire first-in first-out after this many months. Zero: never.",
+    )
+    member_consent_text = fields.Text(
+        string="Consent Text",
+        translate=True,
+        help="The wording members agree to when they consent to marketing; kept with each consent.",
     )
     member_points_reminder_days = fields.Integer(
         string="Expiry Reminder (days before)",
@@ -162,3 +170,27 @@ class ResCompany(models.Model):
                 )
             )
         return self.member_sequence_id
+
+    def _member_next_numbers(self, count):
+        """``count`` new member numbers at once (the import): one statement, not one call per member."""
+        self.ensure_one()
+        if count <= 0:
+            return []
+        sequence = self._member_sequence().sudo()
+        if sequence.implementation != "standard":
+            return [sequence.next_by_id() for _i in range(count)]
+        prefix, suffix = sequence._get_prefix_suffix()
+        rows = self.env.execute_query(
+            SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"ir_sequence_{sequence.id:03d}", count)
+        )
+        return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for (number,) in rows]
+
+    def _member_sequence_after(self, numbers):
+        """Imported numbers in the sequence's own form push it past them: it must never hand one out again."""
+        self.ensure_one()
+        sequence = self._member_sequence().sudo()
+        prefix, suffix = sequence._get_prefix_suffix()
+        pattern = re.compile(rf"^{re.escape(prefix)}(\d+){re.escape(suffix)}$")
+        highest = max((int(m.group(1)) for m in map(pattern.match, numbers) if m), default=0)
+        if highest >= sequence.number_next_actual:
+            sequence.write({"number_next": highest + 1})

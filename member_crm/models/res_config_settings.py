@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .member_sensitive import KEY_OPTION
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -17,3 +19,30 @@ class ResConfigSettings(models.TransientModel):
     member_points_pending_days = fields.Integer(related="company_id.member_points_pending_days", readonly=False)
     member_points_expiry_months = fields.Integer(related="company_id.member_points_expiry_months", readonly=False)
     member_points_reminder_days = fields.Integer(related="company_id.member_points_reminder_days", readonly=False)
+    member_consent_text = fields.Text(related="company_id.member_consent_text", readonly=False)
+    member_encryption_state = fields.Char(compute="_compute_member_encryption_state", string="Encryption Key")
+
+    def _compute_member_encryption_state(self):
+        keyring = self.env["member.sensitive.value"]._member_keyring()
+        for settings in self:
+            settings.member_encryption_state = (
+                self.env._("Key %(key)s is configured.", key=keyring.current_id)
+                if keyring.current
+                else self.env._("No key: add %(option)s to the Odoo configuration file.", option=KEY_OPTION)
+            )
+
+    def action_member_rotate_keys(self):
+        rotated, locked = self.env["member.sensitive.value"]._member_rotate_keys()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if locked else "success",
+                "message": self.env._(
+                    "%(rotated)s values re-encrypted with the current key; %(locked)s could not be opened "
+                    "(add their key to member_crm_encryption_old_keys).",
+                    rotated=len(rotated),
+                    locked=len(locked),
+                ),
+            },
+        }

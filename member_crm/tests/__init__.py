@@ -7,3 +7,5 @@ from . import test_member_review
 from . import test_member_benefits
 from . import test_member_pos_tour
 from . import test_member_portal
+from . import test_member_privacy
+from . import test_member_import_wizard

@@ -1,2 +1,4 @@
 from . import member_tier_change
 from . import member_tier_simulation
+from . import member_privacy
+from . import member_import

@@ -1,0 +1,766 @@
+"""Migration import of members from another system's CSV or XLSX export.
+
+``engine.member_import`` reads, maps and validates the file (no Odoo); this
+wizard matches the rows with existing contacts and members and writes the
+valid rows, set-based, in the one transaction of the button:
+
+- contacts: new ones created in batches; existing ones (matched by member
+  number, phone or email) only get the fields they lack, never overwritten;
+- memberships: the file's member number, or the company's sequence (reserved
+  in one statement); the sequence then jumps past the imported numbers;
+- opening tier from the mapping of the old system's level names, with the
+  tier's keep period (then the periodic review judges the member);
+- historical spend and order count as one "opening" ledger entry per member,
+  dated on the as-of date the user chooses (a lifetime total must not count
+  as bought today);
+- opening points as an "opening" points lot plus a ``loyalty.history`` line on
+  the member's card of the company's member program: they age and expire like
+  any other points;
+- ID and passport numbers encrypted (``member.sensitive.value``).
+
+Every write is keyed (ledger and points lots by membership, memberships by
+partner and company), so importing the same file again changes nothing. The
+dry run does everything but write. Base_import is not used: it would create
+one contact per row with one savepoint each and could not write the ledger,
+lots and cards that make a member.
+"""
+
+import base64
+import csv
+import io
+import re
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..engine import member_import as engine
+from ..models.member_points_lot import INTERNAL
+
+BATCH = 2000
+TARGET_SELECTION = [
+    ("member_number", "Member Number"),
+    ("name", "Name"),
+    ("phone", "Phone"),
+    ("email", "Email"),
+    ("birthdate", "Birth Date"),
+    ("member_since", "Member Since"),
+    ("street", "Street"),
+    ("city", "City"),
+    ("zip", "ZIP"),
+    ("level", "Level (old system)"),
+    ("points", "Points Balance"),
+    ("spend", "Historical Spend"),
+    ("orders", "Historical Order Count"),
+    ("id_number", "ID Card Number"),
+    ("passport_number", "Passport Number"),
+]
+PARTNER_FIELDS = {
+    "name": "name",
+    "phone": "phone",
+    "email": "email",
+    "birthdate": "birthdate_date",
+    "street": "street",
+    "city": "city",
+    "zip": "zip",
+}
+SENSITIVE = {"id_number": "cn_id_number", "passport_number": "passport_number"}
+
+
+class MemberImportPreset(models.Model):
+    _name = "member.import.preset"
+    _description = "Member Import Column Mapping"
+    _check_company_auto = True
+
+    name = fields.Char(required=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    column_ids = fields.One2many("member.import.preset.column", "preset_id", string="Columns", copy=True)
+    level_ids = fields.One2many("member.import.preset.level", "preset_id", string="Levels", copy=True)
+
+
+class MemberImportPresetColumn(models.Model):
+    _name = "member.import.preset.column"
+    _description = "Member Import Column Mapping Line"
+
+    preset_id = fields.Many2one("member.import.preset", required=True, ondelete="cascade", index=True)
+    header = fields.Char(string="Column in the File", required=True)
+    target = fields.Selection(TARGET_SELECTION, string="Imported As")
+
+
+class MemberImportPresetLevel(models.Model):
+    _name = "member.import.preset.level"
+    _description = "Member Import Level Mapping Line"
+    _check_company_auto = True
+
+    preset_id = fields.Many2one("member.import.preset", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="preset_id.company_id")
+    old_level = fields.Char(string="Level in the File", required=True)
+    tier_id = fields.Many2one("member.tier", string="Tier", check_company=True)
+
+
+class MemberImport(models.TransientModel):
+    _name = "member.import"
+    _description = "Import Members"
+
+    file = fields.Binary(required=True, attachment=False)
+    filename = fields.Char()
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, readonly=True)
+    preset_id = fields.Many2one(
+        "member.import.preset", string="Mapping Preset", domain="[('company_id', '=', company_id)]"
+    )
+    state = fields.Selection(
+        [("upload", "Upload"), ("map", "Map Columns"), ("checked", "Checked"), ("done", "Imported")],
+        default="upload",
+        required=True,
+    )
+    encoding = fields.Char(readonly=True)
+    column_ids = fields.One2many("member.import.column", "wizard_id", string="Columns")
+    level_ids = fields.One2many("member.import.level", "wizard_id", string="Levels")
+    spend_as_of = fields.Date(
+        string="Spend and Orders As Of",
+        help="The historical spend and order count of the file are recorded on this date: inside the qualification "
+        "window they count for tiers, before it they do not.",
+    )
+    strict = fields.Boolean(string="Strict", help="Refuse the whole file if any row has a problem.")
+    issue_ids = fields.One2many("member.import.issue", "wizard_id", string="Problems", readonly=True)
+    rows_total = fields.Integer(readonly=True)
+    rows_valid = fields.Integer(readonly=True)
+    rows_invalid = fields.Integer(readonly=True)
+    rows_new = fields.Integer(string="New Contacts", readonly=True)
+    rows_matched = fields.Integer(string="Existing Contacts", readonly=True)
+    rows_changed = fields.Integer(string="Rows Changing Something", readonly=True)
+    empty_rows = fields.Integer(readonly=True)
+
+    # ------------------------------------------------------------------
+    # steps
+    # ------------------------------------------------------------------
+    def _member_table(self):
+        self.ensure_one()
+        if not self.file:
+            raise UserError(self.env._("Choose the file to import."))
+        try:
+            return engine.read_file(base64.b64decode(self.file), self.filename or "")
+        except engine.ImportFileError as error:
+            raise UserError(self._member_file_message(error)) from error
+
+    def action_analyse(self):
+        """Read the header, propose the mapping (preset first) and list the old levels found."""
+        self.ensure_one()
+        table = self._member_table()
+        preset = {line.header: line.target for line in self.preset_id.column_ids}
+        mapping = engine.guess_mapping(table.header, preset)
+        samples = table.rows[0][1] if table.rows else []
+        self.column_ids = [(5, 0, 0)] + [
+            (
+                0,
+                0,
+                {
+                    "index": index,
+                    "header": header,
+                    "sample": str(samples[index])[:60] if index < len(samples) and samples[index] is not None else "",
+                    "target": mapping.get(index),
+                },
+            )
+            for index, header in enumerate(table.header)
+        ]
+        self.encoding = table.encoding
+        self._member_fill_levels(table, mapping)
+        self.state = "map"
+        return self._member_reopen()
+
+    def _member_fill_levels(self, table, mapping):
+        level_index = next((i for i, t in mapping.items() if t == "level"), None)
+        names = []
+        if level_index is not None:
+            seen = set()
+            for _number, cells in table.rows:
+                cell = cells[level_index] if level_index < len(cells) else None
+                text = str(cell).strip() if cell is not None else ""
+                if text and engine.fold_level(text) not in seen:
+                    seen.add(engine.fold_level(text))
+                    names.append(text)
+        tiers = self.env["member.tier"].search([("company_id", "=", self.company_id.id)])
+        by_name = {engine.fold_level(t.name): t for t in tiers}
+        by_name.update({engine.fold_level(t.code or ""): t for t in tiers if t.code})
+        preset = {engine.fold_level(line.old_level): line.tier_id for line in self.preset_id.level_ids}
+        self.level_ids = [(5, 0, 0)] + [
+            (
+                0,
+                0,
+                {
+                    "old_level": name,
+                    "tier_id": (
+                        preset.get(engine.fold_level(name)) or by_name.get(engine.fold_level(name)) or tiers.browse()
+                    ).id,
+                },
+            )
+            for name in names[:200]
+        ]
+
+    def action_dry_run(self):
+        self.ensure_one()
+        self._member_run(apply=False)
+        self.state = "checked"
+        return self._member_reopen()
+
+    def action_apply(self):
+        self.ensure_one()
+        self.env["member.membership"].check_access("create")
+        self._member_run(apply=True)
+        self.state = "done"
+        return self._member_reopen()
+
+    def action_save_preset(self):
+        self.ensure_one()
+        vals = {
+            "column_ids": [(5, 0, 0)]
+            + [(0, 0, {"header": c.header, "target": c.target}) for c in self.column_ids if c.target],
+            "level_ids": [(5, 0, 0)]
+            + [(0, 0, {"old_level": lv.old_level, "tier_id": lv.tier_id.id}) for lv in self.level_ids],
+        }
+        if self.preset_id:
+            self.preset_id.write(vals)
+        else:
+            self.preset_id = self.env["member.import.preset"].create(
+                {"name": self.filename or self.env._("Import preset"), "company_id": self.company_id.id, **vals}
+            )
+        return self._member_reopen()
+
+    def _member_reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    # ------------------------------------------------------------------
+    # validation and matching (shared by the dry run and the import)
+    # ------------------------------------------------------------------
+    def _member_run(self, apply):
+        table = self._member_table()
+        mapping = {c.index: c.target for c in self.column_ids if c.target}
+        if not mapping:
+            mapping = engine.guess_mapping(table.header)
+        level_map = {lv.old_level: lv.tier_id.id for lv in self.level_ids if lv.tier_id}
+        try:
+            rows = engine.validate(table, mapping, level_map, today=fields.Date.context_today(self))
+        except engine.ImportFileError as error:
+            raise UserError(self._member_file_message(error)) from error
+        targets = set(mapping.values())
+        self._member_check_setup(targets)
+        plan = self._member_match([row for row in rows if row.valid])
+        invalid = [row for row in rows if not row.valid]
+        problems = [p for row in invalid for p in row.problems]
+        if apply and self.strict and problems:
+            raise UserError(
+                self.env._(
+                    "Strict mode: %(count)s row(s) have problems, nothing was imported. The first: %(first)s",
+                    count=len(invalid),
+                    first=self._member_problem_text(problems[0]),
+                )
+            )
+        changed = plan["changed"]
+        if apply:
+            changed = self._member_write(plan, targets)
+        self.issue_ids = [(5, 0, 0)] + [
+            (
+                0,
+                0,
+                {
+                    "row": p.row,
+                    "column": self._member_column_label(p.column, mapping, table.header),
+                    "reason": self._member_problem_text(p),
+                },
+            )
+            for p in problems[:5000]
+        ]
+        self.write(
+            {
+                "rows_total": len(rows),
+                "rows_valid": len(rows) - len(invalid),
+                "rows_invalid": len(invalid),
+                "rows_new": len(plan["new"]),
+                "rows_matched": len(plan["existing"]),
+                "rows_changed": changed,
+                "empty_rows": len(table.empty_rows),
+            }
+        )
+        return rows
+
+    def _member_check_setup(self, targets):
+        company = self.company_id
+        if {"spend", "orders"} & targets and not self.spend_as_of:
+            raise UserError(self.env._("Choose the date the historical spend and orders are recorded on."))
+        if "points" in targets and not company.member_loyalty_program_id:
+            raise UserError(
+                self.env._(
+                    "The file has points: choose the member points program of %(company)s first "
+                    "(Members > Configuration > Settings).",
+                    company=company.name,
+                )
+            )
+        if set(SENSITIVE) & targets and not self.env["member.sensitive.value"]._member_keyring().current:
+            raise UserError(
+                self.env._(
+                    "The file has ID or passport numbers, but there is no encryption key in the Odoo configuration "
+                    "file: they cannot be stored safely. Nothing was imported."
+                )
+            )
+        if not company.member_crm_enabled:
+            raise UserError(
+                self.env._(
+                    "Turn membership on for %(company)s first (Members > Configuration > Settings).",
+                    company=company.name,
+                )
+            )
+
+    def _member_match(self, rows):
+        """Match valid rows with existing members and contacts: four queries whatever the size.
+
+        Returns {"new": [row], "existing": [(row, partner id, membership id or None)], "changed": int}.
+        A row whose keys point at two different contacts, or at a member with another number, is turned
+        into an invalid row with its reason.
+        """
+        candidates = self._member_candidates(rows)
+        matched_ids = {pid for ids in candidates.values() if len(ids) == 1 for pid in ids}
+        membership_of = {
+            partner_id: (mid, number)
+            for mid, partner_id, number in self._member_company_memberships("partner_id", list(matched_ids))
+        }
+        plan = {"new": [], "existing": [], "changed": 0}
+        first_row_of = {}  # partner id -> the row that matched it first
+        for row in rows:
+            found = candidates[row.number]
+            if row.problems:
+                continue
+            if not found:
+                plan["new"].append(row)
+                continue
+            partner_id = next(iter(found))
+            first = first_row_of.setdefault(partner_id, row.number)
+            mid, number = membership_of.get(partner_id, (None, None))
+            wanted = row.values.get("member_number")
+            if first != row.number:
+                row.problems.append(engine.Problem(row.number, "", "same_contact", {"row": first}))
+            elif mid and wanted and number != wanted:
+                row.problems.append(engine.Problem(row.number, "member_number", "other_number", {"number": number}))
+            else:
+                plan["existing"].append((row, partner_id, mid))
+        plan["changed"] = len(plan["new"]) + sum(1 for _r, _p, mid in plan["existing"] if not mid)
+        return plan
+
+    def _member_company_memberships(self, column, values):
+        """(id, partner id, number) of the company's memberships whose ``column`` is in ``values``."""
+        if not values:
+            return []
+        return self.env.execute_query(
+            SQL(
+                "SELECT id, partner_id, number FROM member_membership WHERE company_id = %s AND %s = ANY(%s)",
+                self.company_id.id,
+                SQL.identifier(column),
+                values,
+            )
+        )
+
+    def _member_candidates(self, rows):
+        """{row number: {partner ids}} the row's member number, phone and email point at."""
+        numbers = [r.values["member_number"] for r in rows if "member_number" in r.values]
+        by_number = {number: pid for _mid, pid, number in self._member_company_memberships("number", numbers)}
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        indexes = {}
+        for key, field in (("phone", "phone_sanitized"), ("email", "email_normalized")):
+            wanted = [r.values[key] for r in rows if key in r.values]
+            indexes[key] = defaultdict(set)
+            for partner in Partner.search_fetch([(field, "in", wanted)], [field]) if wanted else []:
+                indexes[key][partner[field]].add(partner.id)
+        candidates = {}
+        for row in rows:
+            found = {by_number[row.values["member_number"]]} if row.values.get("member_number") in by_number else set()
+            for key, index in indexes.items():
+                ids = index.get(row.values.get(key), set())
+                if len(ids) > 1 and not found & ids:
+                    row.problems.append(engine.Problem(row.number, key, "ambiguous_contact", {"count": len(ids)}))
+                found |= ids if len(ids) == 1 or found & ids else set()
+            if not row.problems and len(found) > 1:
+                row.problems.append(engine.Problem(row.number, "", "several_contacts", {"count": len(found)}))
+            candidates[row.number] = found
+        return candidates
+
+    # ------------------------------------------------------------------
+    # writing
+    # ------------------------------------------------------------------
+    def _member_write(self, plan, targets):
+        """Write the plan; returns the number of rows that changed something."""
+        company = self.company_id
+        today = fields.Date.context_today(self)
+        quiet = {
+            "tracking_disable": True,
+            "mail_create_nolog": True,
+            "mail_create_nosubscribe": True,
+            "mail_notrack": True,
+        }
+        Partner = self.env["res.partner"].with_context(**quiet)
+        partner_of = {}  # row number -> partner id
+        new_rows = plan["new"]
+        for start in range(0, len(new_rows), BATCH):
+            chunk = new_rows[start : start + BATCH]
+            created = Partner.create([self._member_partner_vals(row.values) for row in chunk])
+            partner_of.update(zip((row.number for row in chunk), created.ids, strict=True))
+            self.env.flush_all()
+            self.env.invalidate_all()
+        changed_rows = {row.number for row in new_rows}
+        changed_rows |= self._member_fill_existing(plan["existing"])
+        for row, partner_id, _mid in plan["existing"]:
+            partner_of[row.number] = partner_id
+        all_rows = new_rows + [row for row, _p, _m in plan["existing"]]
+        membership_of, created_members = self._member_memberships(all_rows, partner_of, today)
+        changed_rows |= {row.number for row in all_rows if membership_of[row.number] in created_members}
+        changed_rows |= self._member_opening_tiers(all_rows, membership_of, created_members)
+        if {"spend", "orders"} & targets:
+            changed_rows |= self._member_opening_ledger(all_rows, partner_of, membership_of)
+        if "points" in targets:
+            changed_rows |= self._member_opening_points(all_rows, partner_of, membership_of, today)
+        if set(SENSITIVE) & targets:
+            changed_rows |= self._member_sensitive(all_rows, partner_of)
+        self.env["member.audit.log"]._member_log(
+            "import",
+            [
+                {
+                    "company_id": company.id,
+                    "description": self.env._(
+                        "%(file)s: %(new)s new contacts, %(existing)s existing, %(changed)s rows changed something",
+                        file=self.filename or "",
+                        new=len(new_rows),
+                        existing=len(plan["existing"]),
+                        changed=len(changed_rows),
+                    ),
+                }
+            ],
+        )
+        return len(changed_rows)
+
+    @api.model
+    def _member_partner_vals(self, values):
+        vals = {field: values[key] for key, field in PARTNER_FIELDS.items() if key in values}
+        vals["company_id"] = False
+        return vals
+
+    def _member_fill_existing(self, existing):
+        """Existing contacts get the fields they lack; nothing they have is overwritten."""
+        if not existing:
+            return set()
+        names = list(PARTNER_FIELDS.values())
+        partners = self.env["res.partner"].with_context(active_test=False).browse([p for _r, p, _m in existing])
+        current = {p["id"]: p for p in partners.read(names, load=None)}
+        changed = set()
+        writes = defaultdict(list)  # frozen vals -> partner ids
+        for row, partner_id, _mid in existing:
+            have = current[partner_id]
+            vals = {
+                field: row.values[key]
+                for key, field in PARTNER_FIELDS.items()
+                if key in row.values and key != "name" and not have.get(field)
+            }
+            if vals:
+                writes[tuple(sorted(vals.items()))].append(partner_id)
+                changed.add(row.number)
+        for vals, ids in writes.items():
+            partners.browse(ids).with_context(tracking_disable=True).write(dict(vals))
+        return changed
+
+    def _member_memberships(self, rows, partner_of, today):
+        """{row number: membership id} and the ids created; new members get the file's or the sequence's number."""
+        company = self.company_id
+        partner_ids = list({partner_of[row.number] for row in rows})
+        existing = (
+            dict(
+                self.env.execute_query(
+                    SQL(
+                        "SELECT partner_id, id FROM member_membership WHERE company_id = %s AND partner_id = ANY(%s)",
+                        company.id,
+                        partner_ids,
+                    )
+                )
+            )
+            if partner_ids
+            else {}
+        )
+        missing = [row for row in rows if partner_of[row.number] not in existing]
+        numbers = company._member_next_numbers(sum(1 for row in missing if "member_number" not in row.values))
+        vals_list = []
+        for row in missing:
+            number = row.values.get("member_number") or numbers.pop(0)
+            vals_list.append(
+                {
+                    "partner_id": partner_of[row.number],
+                    "company_id": company.id,
+                    "number": number,
+                    "member_since": row.values.get("member_since") or today,
+                }
+            )
+        Membership = self.env["member.membership"].sudo().with_context(tracking_disable=True, mail_create_nolog=True)
+        created = []
+        for start in range(0, len(vals_list), BATCH):
+            created += Membership.create(vals_list[start : start + BATCH]).ids
+            self.env.flush_all()
+            self.env.invalidate_all()
+        existing.update(zip((v["partner_id"] for v in vals_list), created, strict=True))
+        company._member_sequence_after([v["number"] for v in vals_list])
+        self.env["member.membership"]._member_invalidate_partners()
+        return {row.number: existing[partner_of[row.number]] for row in rows}, set(created)
+
+    def _member_opening_tiers(self, rows, membership_of, created):
+        """The mapped tier for members without one (new or tierless): kept for the keep period, then reviewed."""
+        wanted = {membership_of[row.number]: row.values["level"] for row in rows if row.values.get("level")}
+        if not wanted:
+            return set()
+        current = dict(
+            self.env.execute_query(SQL("SELECT id, tier_id FROM member_membership WHERE id = ANY(%s)", list(wanted)))
+        )
+        changes = [(mid, None, tier) for mid, tier in wanted.items() if not current.get(mid)]
+        self.env["member.membership"].sudo()._member_apply_changes(
+            changes, "import", reason=self.env._("Level %(file)s", file=self.filename or "")
+        )
+        moved = {mid for mid, _old, _new in changes}
+        return {row.number for row in rows if membership_of[row.number] in moved}
+
+    def _member_opening_ledger(self, rows, partner_of, membership_of):
+        entries = [
+            {
+                "partner_id": partner_of[row.number],
+                "company_id": self.company_id.id,
+                "date": self.spend_as_of,
+                "amount": float(row.values.get("spend") or 0),
+                "order_count": row.values.get("orders") or 0,
+                # keyed by membership: the same file imported again adds nothing
+                "source_model": "member.membership",
+                "source_id": membership_of[row.number],
+                "note": self.env._("Imported from %(file)s", file=self.filename or ""),
+            }
+            for row in rows
+            if row.values.get("spend") or row.values.get("orders")
+        ]
+        inserted = self.env["member.ledger"].sudo()._member_record_opening(entries)
+        done = {source_id for _i, _p, _c, _m, source_id in inserted}
+        return {row.number for row in rows if membership_of[row.number] in done}
+
+    def _member_opening_points(self, rows, partner_of, membership_of, today):
+        """Opening points as a lot + history line on the member's card, once per membership."""
+        program = self.company_id.member_loyalty_program_id
+        rows = [row for row in rows if row.values.get("points")]
+        if not rows:
+            return set()
+        Lot = self.env["member.points.lot"].sudo()
+        done = set(
+            Lot.search(
+                [
+                    ("kind", "=", "opening"),
+                    ("source_model", "=", "member.membership"),
+                    ("source_id", "in", [membership_of[r.number] for r in rows]),
+                ]
+            ).mapped("source_id")
+        )
+        rows = [row for row in rows if membership_of[row.number] not in done]
+        if not rows:
+            return set()
+        cards = (
+            self.env["loyalty.card"]
+            .with_context(**{INTERNAL: True})
+            ._member_cards([(partner_of[row.number], program.id) for row in rows])
+        )
+        _pending_until, expires_on = Lot._member_dates(self.company_id, today)
+        description = self.env._("Opening balance (import %(file)s)", file=self.filename or "")
+        lots = Lot.create(
+            [
+                {
+                    "card_id": cards[(partner_of[row.number], program.id)].id,
+                    "kind": "opening",
+                    "description": description,
+                    "points": float(row.values["points"]),
+                    "remaining": float(row.values["points"]),
+                    "earned_on": today,
+                    "expires_on": expires_on,
+                    "released": True,
+                    "source_model": "member.membership",
+                    "source_id": membership_of[row.number],
+                }
+                for row in rows
+            ]
+        )
+        self.env["loyalty.history"].sudo().create(
+            [Lot._member_history(lot.card_id, lot, description, issued=lot.points) for lot in lots]
+        )
+        # one statement for every card's balance (the lots above explain it)
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """UPDATE loyalty_card c SET points = c.points + v.points
+                     FROM unnest(%s::int[], %s::float[]) AS v(id, points) WHERE c.id = v.id""",
+                [lot.card_id.id for lot in lots],
+                [lot.points for lot in lots],
+            )
+        )
+        self.env["loyalty.card"].invalidate_model(["points"])
+        return {row.number for row in rows}
+
+    def _member_sensitive(self, rows, partner_of):
+        attributes = {
+            a.code: a
+            for a in self.env["member.sensitive.attribute"]
+            .with_context(active_test=False)
+            .search([("code", "in", list(SENSITIVE.values()))])
+        }
+        Value = self.env["member.sensitive.value"]
+        existing = {
+            (v.partner_id.id, v.attribute_id.code)
+            for v in Value.search(
+                [("partner_id", "in", list(set(partner_of.values()))), ("company_id", "=", self.company_id.id)]
+            )
+        }
+        vals_list, changed = [], set()
+        for row in rows:
+            for key, code in SENSITIVE.items():
+                if key in row.values and (partner_of[row.number], code) not in existing and code in attributes:
+                    vals_list.append(
+                        {
+                            "partner_id": partner_of[row.number],
+                            "company_id": self.company_id.id,
+                            "attribute_id": attributes[code].id,
+                            "value": row.values[key],
+                        }
+                    )
+                    changed.add(row.number)
+        Value.create(vals_list)
+        return changed
+
+    # ------------------------------------------------------------------
+    # messages (the engine gives codes; the user reads them in their language)
+    # ------------------------------------------------------------------
+    def _member_column_label(self, target, mapping, header):
+        if not target:
+            return ""
+        index = next((i for i, t in mapping.items() if t == target), None)
+        return (
+            header[index] if index is not None and index < len(header) else dict(TARGET_SELECTION).get(target, target)
+        )
+
+    def _member_file_message(self, error):
+        _ = self.env._
+        fields_text = ", ".join(dict(TARGET_SELECTION).get(f, f) for f in error.params.get("fields", []))
+        messages = {
+            "empty": _("The file is empty."),
+            "encoding": _("The file's encoding could not be recognised (UTF-8, GBK/GB18030 and UTF-16 are read)."),
+            "csv": _("The file cannot be read as CSV: %(detail)s", detail=error.params.get("detail", "")),
+            "xlsx": _("The file cannot be read as XLSX: %(detail)s", detail=error.params.get("detail", "")),
+            "xlsx_missing": _("XLSX files need the Python package openpyxl on the server."),
+            "no_header": _("The first line of the file must name the columns."),
+            "mapped_twice": _("Several columns are imported as the same field: %(fields)s", fields=fields_text),
+            "unknown_target": _("Unknown field in the mapping: %(fields)s", fields=fields_text),
+            "required_column": _("Map a column to: %(fields)s", fields=fields_text),
+            "key_column": _(
+                "Map a column to the member number, the phone or the email: without one, the members could not "
+                "be recognised when the file is imported again."
+            ),
+        }
+        return messages.get(error.code, error.code)
+
+    def _member_problem_text(self, problem):
+        _ = self.env._
+        p = problem.params
+        messages = {
+            "encoding": _("Characters that cannot be read in the file's encoding."),
+            "control": _("Control characters in the cell."),
+            "too_long": _(
+                "Too long (%(length)s characters, at most %(limit)s).", length=p.get("length"), limit=p.get("limit")
+            ),
+            "formula": _("Starts with = + - or @: a spreadsheet would run it as a formula."),
+            "date_format": _("Unknown date format (use 2024-01-31, 2024/1/31, 31.01.2024 or an Excel date)."),
+            "date_invalid": _("This date does not exist."),
+            "date_range": _("The date is in the future or before 1900."),
+            "number": _("Not a number."),
+            "negative": _("Negative amounts are not imported."),
+            "too_large": _("Larger than %(limit)s.", limit=p.get("limit")),
+            "integer": _("Must be a whole number."),
+            "phone": _("Not a phone number."),
+            "mobile_length": _(
+                "A mainland mobile number has 11 digits, this one has %(length)s.", length=p.get("length")
+            ),
+            "email": _("Not an email address."),
+            "id_number": _("Not a valid resident identity card number."),
+            "passport": _("Not a valid passport number."),
+            "unknown_level": _(
+                "Level %(level)s is not mapped to a tier: map it or correct the row.", level=p.get("level")
+            ),
+            "required": _("Required."),
+            "no_key": _("The row has no member number, phone or email to recognise the member by."),
+            "duplicate": _("Same value as row %(row)s of the file.", row=p.get("row")),
+            "extra_cells": _(
+                "The row has %(cells)s cells but the header names %(columns)s columns.",
+                cells=p.get("cells"),
+                columns=p.get("columns"),
+            ),
+            "ambiguous_contact": _(
+                "%(count)s existing contacts have this value: merge them first.", count=p.get("count")
+            ),
+            "several_contacts": _(
+                "The member number, phone and email point at %(count)s different existing contacts.",
+                count=p.get("count"),
+            ),
+            "same_contact": _("Same existing contact as row %(row)s of the file.", row=p.get("row")),
+            "other_number": _("This contact is already a member with number %(number)s.", number=p.get("number")),
+        }
+        return messages.get(problem.code, problem.code)
+
+    def action_download_problems(self):
+        """The problems as CSV (cells escaped: the file is opened in spreadsheets)."""
+        self.ensure_one()
+        out = io.StringIO(newline="")
+        writer = csv.writer(out)
+        writer.writerow([self.env._("Row"), self.env._("Column"), self.env._("Reason")])
+        for issue in self.issue_ids:
+            writer.writerow([issue.row, engine.escape_formula(issue.column or ""), engine.escape_formula(issue.reason)])
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": re.sub(r"\.[^.]*$", "", self.filename or "import") + "-problems.csv",
+                "raw": out.getvalue().encode("utf-8-sig"),
+                "mimetype": "text/csv",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+
+
+class MemberImportColumn(models.TransientModel):
+    _name = "member.import.column"
+    _description = "Import Members: Column"
+    _order = "index"
+
+    wizard_id = fields.Many2one("member.import", required=True, ondelete="cascade")
+    index = fields.Integer(readonly=True)
+    header = fields.Char(string="Column in the File", readonly=True)
+    sample = fields.Char(string="First Value", readonly=True)
+    target = fields.Selection(TARGET_SELECTION, string="Imported As")
+
+
+class MemberImportLevel(models.TransientModel):
+    _name = "member.import.level"
+    _description = "Import Members: Level"
+
+    wizard_id = fields.Many2one("member.import", required=True, ondelete="cascade")
+    old_level = fields.Char(string="Level in the File", readonly=True)
+    tier_id = fields.Many2one("member.tier", string="Tier")
+
+
+class MemberImportIssue(models.TransientModel):
+    _name = "member.import.issue"
+    _description = "Import Members: Problem"
+    _order = "row, id"
+
+    wizard_id = fields.Many2one("member.import", required=True, ondelete="cascade")
+    row = fields.Integer(readonly=True)
+    column = fields.Char(readonly=True)
+    reason = fields.Char(readonly=True)

@@ -9,3 +9,4 @@ from . import test_member_pos_tour
 from . import test_member_portal
 from . import test_member_privacy
 from . import test_member_import_wizard
+from . import test_member_exports

@@ -1,0 +1,46 @@
+import csv
+import io
+import json
+
+import openpyxl
+
+from odoo import http
+from odoo.tests import HttpCase, tagged
+
+NAMES = ['=HYPERLINK("http://evil","x")', "@SUM(A1)", "+86 138", "-1+1", "\t=1", "王芳"]
+
+
+@tagged("post_install", "-at_install")
+class TestMemberExports(HttpCase):
+    """Odoo's list exports, CSV and XLSX, never hand a spreadsheet a formula (names come from customers)."""
+
+    def _export(self, kind):
+        partners = self.env["res.partner"].create([{"name": name} for name in NAMES])
+        self.authenticate("admin", "admin")
+        params = {
+            "model": "res.partner",
+            "fields": [{"name": "name", "label": "Name", "type": "char"}],
+            "ids": partners.ids,
+            "domain": [],
+            "groupby": [],
+            "import_compat": False,
+        }
+        response = self.url_open(
+            f"/web/export/{kind}",
+            data={"data": json.dumps(params), "csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.content
+
+    def test_csv(self):
+        rows = list(csv.reader(io.StringIO(self._export("csv").decode("utf-8"))))
+        cells = [row[0] for row in rows[1:]]
+        self.assertEqual(sorted(cells), sorted(["'" + n if n[0] in "=+-@\t" else n for n in NAMES]))
+
+    def test_xlsx(self):
+        sheet = openpyxl.load_workbook(io.BytesIO(self._export("xlsx"))).active
+        cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+        self.assertEqual(len(cells), len(NAMES))
+        for cell in cells:
+            self.assertNotEqual(cell.data_type, "f", f"{cell.value} became a formula")
+            self.assertFalse(str(cell.value)[0] in "=+-@", cell.value)

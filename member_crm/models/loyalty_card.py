@@ -56,7 +56,8 @@ class LoyaltyCard(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         cards = super().create(vals_list)
-        cards._member_follow_points({card: 0.0 for card in cards})
+        if not self.env.context.get(INTERNAL):
+            cards._member_follow_points({card: 0.0 for card in cards})
         return cards
 
     def write(self, vals):
@@ -69,7 +70,8 @@ class LoyaltyCard(models.Model):
 
     def _member_follow_points(self, before):
         """Points Odoo's own flows add or spend on a member card become lots (Odoo writes the history line)."""
-        before = {card: old for card, old in before.items() if card in self._member_is_points_card()}
+        points_cards = set(self._member_is_points_card().ids)  # once for the batch, not once per card
+        before = {card: old for card, old in before.items() if card.id in points_cards}
         if before:
             # sudo: lots are written by the flow that changed the card (a cashier's order, a salesperson's)
             self.env["member.points.lot"].sudo()._member_follow_card_changes(

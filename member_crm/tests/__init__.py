@@ -10,3 +10,4 @@ from . import test_member_portal
 from . import test_member_privacy
 from . import test_member_import_wizard
 from . import test_member_exports
+from . import test_member_bulk

@@ -149,9 +149,11 @@ def decode(data):
             except UnicodeDecodeError as error:
                 raise ImportFileError("encoding") from error
     try:
-        return data.decode("utf-8"), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        text = None
+    if text is not None:
+        return text, "utf-8"
     # some lines are not UTF-8: UTF-8 still, if most lines with non-ASCII bytes are
     utf8 = other = 0
     for line in data.splitlines():

@@ -17,4 +17,3 @@ from . import member_audit_log
 from . import member_sensitive
 from . import member_consent
 from . import res_partner_privacy
-from . import loyalty_card_update_balance

@@ -42,7 +42,9 @@ class MemberAuditLog(models.Model):
     description = fields.Char(readonly=True)
 
     def write(self, vals):
-        raise UserError(self.env._("The audit trail cannot be changed."))
+        if self:
+            raise UserError(self.env._("The audit trail cannot be changed."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=True)
     def _unlink_never(self):

@@ -70,7 +70,7 @@ class MemberSensitiveValue(models.Model):
     attribute_id = fields.Many2one("member.sensitive.attribute", string="Field", required=True, ondelete="restrict")
     # ciphertext only; the compute reads it with sudo, users never see it (administrators may)
     cipher = fields.Char(readonly=True, groups="base.group_system", copy=False)
-    key_id = fields.Char(string="Key", readonly=True, copy=False)
+    key_id = fields.Char(string="Encryption Key", readonly=True, copy=False)
     value = fields.Char(
         compute="_compute_value",
         inverse="_inverse_value",

@@ -102,6 +102,8 @@ class ResPartner(models.Model):
                     for b in tier.benefit_ids.filtered("active")
                 ],
                 "birthday_this_month": bool(birth and birth.month == this_month),
+                # day and month only (member_birthday): the cashier never gets the year
+                "birthday": membership.partner_id.member_birthday or "",
             }
 
     @api.model

@@ -9,6 +9,8 @@ from odoo.tools import SQL, format_date
 from .member_consent import CHANNELS
 
 
+# pylint: disable=consider-merging-classes-inherited
+# (privacy kept apart from res_partner.py's membership fields: one concern per file)
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -240,14 +242,8 @@ class ResPartner(models.Model):
         partners = self.commercial_partner_id
         blockers = partners._member_erasure_blockers()
         if blockers:
-            raise UserError(
-                self.env._("These members cannot be erased:\n%(reasons)s")
-                % {
-                    "reasons": "\n".join(
-                        f"- {partner.display_name}: {' '.join(reasons)}" for partner, reasons in blockers.items()
-                    )
-                }
-            )
+            reasons = "\n".join(f"- {partner.display_name}: {' '.join(why)}" for partner, why in blockers.items())
+            raise UserError(self.env._("These members cannot be erased:\n%(reasons)s", reasons=reasons))
         family = self.with_context(active_test=False).search([("id", "child_of", partners.ids)])
         # sudo below: the erasure reaches records of every company and the chatter; the caller is a member
         # manager (checked by the wizard) and the trail records who did it

@@ -18,10 +18,10 @@ from .test_member_benefits import MemberBenefitsMixin
 HEADER = ["会员卡号", "姓名", "手机号", "邮箱", "生日", "等级", "积分", "累计消费", "消费次数"]
 
 
-def csv_bytes(rows, header=HEADER, encoding="utf-8"):
+def csv_bytes(rows, header=None, encoding="utf-8"):
     out = io.StringIO(newline="")
     writer = csv.writer(out)
-    writer.writerow(header)
+    writer.writerow(header or HEADER)
     writer.writerows(rows)
     return out.getvalue().encode(encoding)
 

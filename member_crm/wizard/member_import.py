@@ -98,7 +98,7 @@ class MemberImportPresetLevel(models.Model):
     preset_id = fields.Many2one("member.import.preset", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="preset_id.company_id")
     old_level = fields.Char(string="Level in the File", required=True)
-    tier_id = fields.Many2one("member.tier", string="Tier", check_company=True)
+    tier_id = fields.Many2one("member.tier", check_company=True)
 
 
 class MemberImport(models.TransientModel):
@@ -124,7 +124,7 @@ class MemberImport(models.TransientModel):
         help="The historical spend and order count of the file are recorded on this date: inside the qualification "
         "window they count for tiers, before it they do not.",
     )
-    strict = fields.Boolean(string="Strict", help="Refuse the whole file if any row has a problem.")
+    strict = fields.Boolean(help="Refuse the whole file if any row has a problem.")
     issue_ids = fields.One2many("member.import.issue", "wizard_id", string="Problems", readonly=True)
     rows_total = fields.Integer(readonly=True)
     rows_valid = fields.Integer(readonly=True)
@@ -641,6 +641,7 @@ class MemberImport(models.TransientModel):
         ):
             card_of.setdefault(card.partner_id.id, card.id)
         missing = [pid for pid in dict.fromkeys(partner_ids) if pid not in card_of]
+        codes = self._member_card_codes(Card, len(missing))
         new = bulk_create(
             Card,
             [
@@ -649,13 +650,27 @@ class MemberImport(models.TransientModel):
                     "program_id": program.id,
                     "company_id": program.company_id.id,  # related to the program: known, not recomputed per card
                     "points": points_of[pid],
-                    "code": Card._generate_code(),
+                    "code": code,
                 }
-                for pid in missing
+                for pid, code in zip(missing, codes, strict=True)
             ],
         )
         card_of.update(zip(missing, new.ids, strict=True))
         return card_of, set(new.ids)
+
+    @api.model
+    def _member_card_codes(self, Card, count):
+        """``count`` new card codes, unique in the batch and in the database.
+
+        Odoo's ``_generate_code`` draws 7 random hex digits: one card at a time that rarely collides, but among
+        100,000 cards created at once collisions are certain, and the unique index would refuse the batch.
+        """
+        codes = set()
+        while len(codes) < count:
+            while len(codes) < count:
+                codes.add(Card._generate_code())
+            codes -= set(Card.with_context(active_test=False).search([("code", "in", list(codes))]).mapped("code"))
+        return list(codes)
 
     def _member_sensitive(self, rows, partner_of):
         attributes = {
@@ -699,19 +714,22 @@ class MemberImport(models.TransientModel):
         )
 
     def _member_file_message(self, error):
-        _ = self.env._
         fields_text = ", ".join(dict(TARGET_SELECTION).get(f, f) for f in error.params.get("fields", []))
         messages = {
-            "empty": _("The file is empty."),
-            "encoding": _("The file's encoding could not be recognised (UTF-8, GBK/GB18030 and UTF-16 are read)."),
-            "csv": _("The file cannot be read as CSV: %(detail)s", detail=error.params.get("detail", "")),
-            "xlsx": _("The file cannot be read as XLSX: %(detail)s", detail=error.params.get("detail", "")),
-            "xlsx_missing": _("XLSX files need the Python package openpyxl on the server."),
-            "no_header": _("The first line of the file must name the columns."),
-            "mapped_twice": _("Several columns are imported as the same field: %(fields)s", fields=fields_text),
-            "unknown_target": _("Unknown field in the mapping: %(fields)s", fields=fields_text),
-            "required_column": _("Map a column to: %(fields)s", fields=fields_text),
-            "key_column": _(
+            "empty": self.env._("The file is empty."),
+            "encoding": self.env._(
+                "The file's encoding could not be recognised (UTF-8, GBK/GB18030 and UTF-16 are read)."
+            ),
+            "csv": self.env._("The file cannot be read as CSV: %(detail)s", detail=error.params.get("detail", "")),
+            "xlsx": self.env._("The file cannot be read as XLSX: %(detail)s", detail=error.params.get("detail", "")),
+            "xlsx_missing": self.env._("XLSX files need the Python package openpyxl on the server."),
+            "no_header": self.env._("The first line of the file must name the columns."),
+            "mapped_twice": self.env._(
+                "Several columns are imported as the same field: %(fields)s", fields=fields_text
+            ),
+            "unknown_target": self.env._("Unknown field in the mapping: %(fields)s", fields=fields_text),
+            "required_column": self.env._("Map a column to: %(fields)s", fields=fields_text),
+            "key_column": self.env._(
                 "Map a column to the member number, the phone or the email: without one, the members could not "
                 "be recognised when the file is imported again."
             ),
@@ -719,49 +737,50 @@ class MemberImport(models.TransientModel):
         return messages.get(error.code, error.code)
 
     def _member_problem_text(self, problem):
-        _ = self.env._
         p = problem.params
         messages = {
-            "encoding": _("Characters that cannot be read in the file's encoding."),
-            "control": _("Control characters in the cell."),
-            "too_long": _(
+            "encoding": self.env._("Characters that cannot be read in the file's encoding."),
+            "control": self.env._("Control characters in the cell."),
+            "too_long": self.env._(
                 "Too long (%(length)s characters, at most %(limit)s).", length=p.get("length"), limit=p.get("limit")
             ),
-            "formula": _("Starts with = + - or @: a spreadsheet would run it as a formula."),
-            "date_format": _("Unknown date format (use 2024-01-31, 2024/1/31, 31.01.2024 or an Excel date)."),
-            "date_invalid": _("This date does not exist."),
-            "date_range": _("The date is in the future or before 1900."),
-            "number": _("Not a number."),
-            "negative": _("Negative amounts are not imported."),
-            "too_large": _("Larger than %(limit)s.", limit=p.get("limit")),
-            "integer": _("Must be a whole number."),
-            "phone": _("Not a phone number."),
-            "mobile_length": _(
+            "formula": self.env._("Starts with = + - or @: a spreadsheet would run it as a formula."),
+            "date_format": self.env._("Unknown date format (use 2024-01-31, 2024/1/31, 31.01.2024 or an Excel date)."),
+            "date_invalid": self.env._("This date does not exist."),
+            "date_range": self.env._("The date is in the future or before 1900."),
+            "number": self.env._("Not a number."),
+            "negative": self.env._("Negative amounts are not imported."),
+            "too_large": self.env._("Larger than %(limit)s.", limit=p.get("limit")),
+            "integer": self.env._("Must be a whole number."),
+            "phone": self.env._("Not a phone number."),
+            "mobile_length": self.env._(
                 "A mainland mobile number has 11 digits, this one has %(length)s.", length=p.get("length")
             ),
-            "email": _("Not an email address."),
-            "id_number": _("Not a valid resident identity card number."),
-            "passport": _("Not a valid passport number."),
-            "unknown_level": _(
+            "email": self.env._("Not an email address."),
+            "id_number": self.env._("Not a valid resident identity card number."),
+            "passport": self.env._("Not a valid passport number."),
+            "unknown_level": self.env._(
                 "Level %(level)s is not mapped to a tier: map it or correct the row.", level=p.get("level")
             ),
-            "required": _("Required."),
-            "no_key": _("The row has no member number, phone or email to recognise the member by."),
-            "duplicate": _("Same value as row %(row)s of the file.", row=p.get("row")),
-            "extra_cells": _(
+            "required": self.env._("Required."),
+            "no_key": self.env._("The row has no member number, phone or email to recognise the member by."),
+            "duplicate": self.env._("Same value as row %(row)s of the file.", row=p.get("row")),
+            "extra_cells": self.env._(
                 "The row has %(cells)s cells but the header names %(columns)s columns.",
                 cells=p.get("cells"),
                 columns=p.get("columns"),
             ),
-            "ambiguous_contact": _(
+            "ambiguous_contact": self.env._(
                 "%(count)s existing contacts have this value: merge them first.", count=p.get("count")
             ),
-            "several_contacts": _(
+            "several_contacts": self.env._(
                 "The member number, phone and email point at %(count)s different existing contacts.",
                 count=p.get("count"),
             ),
-            "same_contact": _("Same existing contact as row %(row)s of the file.", row=p.get("row")),
-            "other_number": _("This contact is already a member with number %(number)s.", number=p.get("number")),
+            "same_contact": self.env._("Same existing contact as row %(row)s of the file.", row=p.get("row")),
+            "other_number": self.env._(
+                "This contact is already a member with number %(number)s.", number=p.get("number")
+            ),
         }
         return messages.get(problem.code, problem.code)
 
@@ -803,7 +822,7 @@ class MemberImportLevel(models.TransientModel):
 
     wizard_id = fields.Many2one("member.import", required=True, ondelete="cascade")
     old_level = fields.Char(string="Level in the File", readonly=True)
-    tier_id = fields.Many2one("member.tier", string="Tier")
+    tier_id = fields.Many2one("member.tier")
 
 
 class MemberImportIssue(models.TransientModel):

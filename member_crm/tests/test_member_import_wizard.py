@@ -159,10 +159,16 @@ class TestMemberImportWizard(MemberBenefitsMixin, BaseCommon):
     def test_sequence_jumps_past_imported_numbers(self):
         self.company.member_number_prefix = "M"
         self.company._member_sequence()
-        self.wizard(csv_bytes([["M000950", "甲", "13300133002", "", "", "", "", "", ""]])).action_apply()
+        rows = [
+            ["", "乙", "13300133003", "", "", "", "", "", ""],  # numbered by the sequence, after the file's numbers
+            ["M000950", "甲", "13300133002", "", "", "", "", "", ""],
+        ]
+        self.wizard(csv_bytes(rows)).action_apply()
+        numbered = self.env["member.membership"].search([("partner_id.name", "=", "乙")])
+        self.assertEqual(numbered.number, "M000951")
         partner = self.env["res.partner"].create({"name": "Walk-in"})
         partner.action_member_enroll()
-        self.assertEqual(self._membership(partner, self.company).number, "M000951")
+        self.assertEqual(self._membership(partner, self.company).number, "M000952")
 
     def test_gbk_file_and_file_level_errors(self):
         data = csv_bytes([["M000301", "欧阳", "13200132000", "", "", "", "", "", ""]], encoding="gbk")

@@ -497,10 +497,14 @@ class MemberImport(models.TransientModel):
             else {}
         )
         missing = [row for row in rows if partner_of[row.number] not in existing]
-        numbers = company._member_next_numbers(sum(1 for row in missing if "member_number" not in row.values))
+        # the file's numbers first push the sequence past them, so that no drawn number equals one of them
+        company._member_sequence_after(
+            [row.values["member_number"] for row in missing if "member_number" in row.values]
+        )
+        numbers = iter(company._member_next_numbers(sum(1 for row in missing if "member_number" not in row.values)))
         vals_list = []
         for row in missing:
-            number = row.values.get("member_number") or numbers.pop(0)
+            number = row.values.get("member_number") or next(numbers)
             vals_list.append(
                 {
                     "partner_id": partner_of[row.number],
@@ -513,7 +517,6 @@ class MemberImport(models.TransientModel):
         # sudo: the wizard checked the right to create memberships; the bulk insert skips the ORM's checks
         created = bulk_create(self.env["member.membership"].sudo(), vals_list).ids
         existing.update(zip((v["partner_id"] for v in vals_list), created, strict=True))
-        company._member_sequence_after([v["number"] for v in vals_list])
         self.env["member.membership"]._member_invalidate_partners()
         return {row.number: existing[partner_of[row.number]] for row in rows}, set(created)
 

@@ -139,6 +139,7 @@ class TestMemberImportWizard(MemberBenefitsMixin, BaseCommon):
         self.assertEqual(self.existing.email, "chen@example.cn", "filled where empty")
         membership = self._membership(self.existing, self.company)
         self.assertTrue(membership.number, "numbered by the company's sequence")
+        self.assertEqual(membership.tier_id, self.tiers["STD"], "placed as an enrolment places")
 
     def test_strict_mode_refuses_the_whole_file(self):
         before = self.snapshot()

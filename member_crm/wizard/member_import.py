@@ -417,6 +417,7 @@ class MemberImport(models.TransientModel):
         changed_rows |= self._member_opening_tiers(all_rows, membership_of, created_members)
         if {"spend", "orders"} & targets:
             changed_rows |= self._member_opening_ledger(all_rows, partner_of, membership_of)
+        self._member_place_new(created_members)
         if "points" in targets:
             changed_rows |= self._member_opening_points(all_rows, partner_of, membership_of, today)
         if set(SENSITIVE) & targets:
@@ -519,6 +520,18 @@ class MemberImport(models.TransientModel):
         existing.update(zip((v["partner_id"] for v in vals_list), created, strict=True))
         self.env["member.membership"]._member_invalidate_partners()
         return {row.number: existing[partner_of[row.number]] for row in rows}, set(created)
+
+    def _member_place_new(self, created):
+        """New members still without a tier get the one their ledger earns, as an enrolment does (the base tier)."""
+        if not created:
+            return
+        tierless = [
+            mid
+            for (mid,) in self.env.execute_query(
+                SQL("SELECT id FROM member_membership WHERE id = ANY(%s) AND tier_id IS NULL", list(created))
+            )
+        ]
+        self.env["member.membership"].sudo().browse(tierless)._member_place(trigger="import")
 
     def _member_opening_tiers(self, rows, membership_of, created):
         """The mapped tier for members without one (new or tierless): kept for the keep period, then reviewed."""

@@ -168,8 +168,13 @@ def decode(data):
     return data.decode(encoding, "surrogateescape"), encoding
 
 
+_SURROGATES = re.compile("[\udc80-\udcff]")
+# control characters but tab, line feed and carriage return
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def has_bad_bytes(text):
-    return any("\udc80" <= char <= "\udcff" for char in text)
+    return _SURROGATES.search(text) is not None
 
 
 def read_csv(data):
@@ -295,7 +300,7 @@ def _text(cell, limit=MAX_TEXT):
     text = str(cell).strip()
     if has_bad_bytes(text):
         raise CellError("encoding")
-    if "\x00" in text or any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+    if _CONTROL.search(text):
         raise CellError("control")
     if len(text) > limit:
         raise CellError("too_long", length=len(text), limit=limit)

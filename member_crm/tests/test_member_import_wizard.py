@@ -121,6 +121,16 @@ class TestMemberImportWizard(MemberBenefitsMixin, BaseCommon):
         self.assertFalse(self.env["res.partner"].search([("phone", "in", ["13400134000", "+8613400134000"])]))
         self.assertTrue(self.env["member.audit.log"].search([("action", "=", "import")]))
 
+    def test_contacts_one_by_one_give_the_same_members(self):
+        self.wizard(csv_bytes(self.ROWS[:3]), orm_create=True).action_apply()
+        members = self.env["member.membership"].search([("number", "in", ["M000101", "M000102", "M000103"])])
+        self.assertEqual(len(members), 3)
+        zhang = members.filtered(lambda m: m.number == "M000101")
+        self.assertEqual(
+            (zhang.partner_id.phone, zhang.partner_id.email_normalized), ("+8613800138000", "zs@example.cn")
+        )
+        self.assertEqual(zhang.tier_id, self.tiers["GOLD"])
+
     def test_reimport_changes_nothing(self):
         data = csv_bytes(self.ROWS[:3])
         self.wizard(data).action_apply()

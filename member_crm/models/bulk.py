@@ -41,6 +41,25 @@ def _text(value):
     return str(value)
 
 
+def _plain(value):
+    return None if value is None or value is False else str(value)
+
+
+def _converter(model, field):
+    """(value, full vals) -> column text; the field's own conversion except for plain types, where it is str()."""
+    if field.company_dependent or field.translate:
+        return lambda value, full: _text(field.convert_to_column_insert(value, model, full))
+    if field.type == "integer" or (field.type == "float" and not field.get_digits(model.env)):
+        return lambda value, _full: str(value or 0)  # as the ORM: an empty number is stored as 0
+    if field.type in ("date", "selection", "text") or (field.type == "char" and not field.size):
+        return lambda value, _full: _plain(value)
+    if field.type == "boolean":
+        return lambda value, _full: "true" if value else "false"
+    if field.type == "many2one":
+        return lambda value, _full: _plain(value.id if hasattr(value, "_name") else value)
+    return lambda value, full: _text(field.convert_to_column_insert(value, model, full))
+
+
 def bulk_create(model, vals_list, self_refs=()):
     """Insert ``vals_list`` into ``model``'s table; returns the records, stored computed fields computed."""
     if not vals_list:
@@ -79,6 +98,7 @@ def bulk_create(model, vals_list, self_refs=()):
             )
         )
     ]
+    converters = {name: _converter(model, model._fields[name]) for name in columns}
     # one array per column, unnested: a parameter per column, not one per value (20,000 rows x 30 columns)
     names = ["id", *columns, *self_refs, *LOG_ACCESS]
     types = ["int4", *(model._fields[name].column_type[1] for name in columns), *(["int4"] * len(self_refs))]
@@ -89,7 +109,8 @@ def bulk_create(model, vals_list, self_refs=()):
         fulls = [{**defaults, **vals} for vals in vals_list[start : start + BATCH]]
         for name in columns:
             field = model._fields[name]
-            arrays.append([_text(field.convert_to_column_insert(full.get(name), model, full)) for full in fulls])
+            convert = converters[name]
+            arrays.append([convert(full.get(name), full) for full in fulls])
         arrays += [[str(i) for i in chunk_ids] for _ref in self_refs]
         arrays += [[str(env.uid)] * len(chunk_ids), [str(now)] * len(chunk_ids)] * 2
         env.execute_query(

@@ -197,12 +197,13 @@ class MemberBenefitDelivery(models.Model):
             current = {p.id: p.sudo().specific_property_product_pricelist for p in partners}
             by_pricelist = {}
             hand_set = self.env["member.membership"]
+            discounts = company_memberships.tier_id._member_benefits_by_tier("discount")
             for membership in company_memberships.filtered(lambda m: not m.pricelist_manual):
                 now = current[membership.partner_id.id]
                 if now and now not in tier_pricelists:
                     hand_set |= membership  # set before the member had a tier pricelist: theirs, keep it
                     continue
-                target = membership.tier_id._member_benefits("discount")[:1].pricelist_id
+                target = discounts.get(membership.tier_id, self.browse())[:1].pricelist_id
                 if target != now:
                     by_pricelist.setdefault(target, self.env["res.partner"])
                     by_pricelist[target] |= membership.partner_id
@@ -217,10 +218,9 @@ class MemberBenefitDelivery(models.Model):
     @api.model
     def _member_grant_gifts(self, memberships, benefit_type, year=0):
         """Give each member the gift benefits of their tier they have not had (per year for birthdays)."""
+        by_tier = memberships.tier_id._member_benefits_by_tier(benefit_type)
         wanted = [
-            (benefit, membership)
-            for membership in memberships
-            for benefit in membership.tier_id._member_benefits(benefit_type)
+            (benefit, membership) for membership in memberships for benefit in by_tier.get(membership.tier_id, [])
         ]
         if not wanted:
             return self.env["member.benefit.grant"]
@@ -316,8 +316,12 @@ class MemberBenefitDelivery(models.Model):
     @api.model
     def _member_assign_services(self, memberships):
         """An account manager for members whose new tier has one; an activity for VIP services."""
+        managers = {
+            tier: benefits.user_id[:1]
+            for tier, benefits in memberships.tier_id._member_benefits_by_tier("service").items()
+        }
         by_manager = memberships.filtered(lambda m: not m.account_manager_id).grouped(
-            lambda m: m.tier_id._member_benefits("service").user_id[:1]
+            lambda m: managers.get(m.tier_id) or self.env["res.users"]
         )
         for manager, group in by_manager.items():
             if manager:
@@ -335,7 +339,8 @@ class MemberBenefitDelivery(models.Model):
 
     @api.model
     def _member_grant_services(self, memberships):
-        wanted = [(b, m) for m in memberships for b in m.tier_id._member_benefits("custom")]
+        by_tier = memberships.tier_id._member_benefits_by_tier("custom")
+        wanted = [(b, m) for m in memberships for b in by_tier.get(m.tier_id, [])]
         if not wanted:
             return self.env["member.benefit.grant"]
         Grant = self.env["member.benefit.grant"].sudo()

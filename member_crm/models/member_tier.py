@@ -196,3 +196,7 @@ class MemberTier(models.Model):
 
     def _member_benefits(self, benefit_type):
         return self.benefit_ids.filtered(lambda b: b.active and b.benefit_type == benefit_type)
+
+    def _member_benefits_by_tier(self, benefit_type):
+        """{tier: its active benefits of ``benefit_type``}, once per tier for a batch of members."""
+        return {tier: tier._member_benefits(benefit_type) for tier in self}

@@ -71,3 +71,27 @@ class TestMemberBulk(BaseCommon):
         bulk = bulk_create(Card, [{**values, "company_id": program.company_id.id, "code": "044-bulk"}])
         orm = Card.create({**values, "code": "044-orm"})
         self.assertSameColumns(Card, bulk, orm, differ={"code"})
+
+    def test_membership_and_points_lot(self):
+        self.env.company.member_crm_enabled = True
+        partners = self.env["res.partner"].create([{"name": "Bulk member"}, {"name": "ORM member"}])
+        Membership = self.env["member.membership"].with_context(tracking_disable=True, mail_create_nolog=True)
+        values = {"company_id": self.env.company.id, "member_since": "2026-01-01"}
+        bulk = bulk_create(Membership, [{**values, "partner_id": partners[0].id, "number": "B1", "tier_level": False}])
+        orm = Membership.create({**values, "partner_id": partners[1].id, "number": "O1"})
+        self.assertSameColumns(Membership, bulk, orm, differ={"partner_id", "number"})
+        program = self.env["loyalty.program"].create({"name": "Points", "program_type": "loyalty"})
+        card = self.env["loyalty.card"].create({"partner_id": partners[0].id, "program_id": program.id})
+        Lot = self.env["member.points.lot"]
+        values = {
+            "card_id": card.id,
+            "kind": "opening",
+            "description": "Opening",
+            "points": 5.0,
+            "remaining": 5.0,
+            "earned_on": "2026-01-01",
+            "released": True,
+        }
+        bulk = bulk_create(Lot, [{**values, "partner_id": partners[0].id, "company_id": card.company_id.id}])
+        orm = Lot.create(values)
+        self.assertSameColumns(Lot, bulk, orm)

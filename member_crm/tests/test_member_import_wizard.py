@@ -87,6 +87,9 @@ class TestMemberImportWizard(MemberBenefitsMixin, BaseCommon):
         self.assertIn("row 2", wizard.issue_ids.filtered(lambda i: i.row == 8).reason)
         self.assertEqual((wizard.rows_total, wizard.rows_valid, wizard.rows_invalid), (7, 3, 4))
         self.assertEqual((wizard.rows_new, wizard.rows_matched), (3, 0))
+        report = list(csv.reader(io.StringIO(base64.b64decode(wizard.problems_file).decode("utf-8-sig"))))
+        self.assertEqual([r[0] for r in report[1:]], ["5", "6", "7", "8"], "every problem, row by row")
+        self.assertTrue(all(not cell.startswith(("=", "+", "-", "@")) for r in report for cell in r))
 
     def test_apply_writes_valid_rows_whole_and_refuses_the_rest(self):
         wizard = self.wizard(csv_bytes(self.ROWS))

@@ -39,6 +39,8 @@ from ..engine import member_import as engine
 from ..models.bulk import bulk_create
 from ..models.member_points_lot import INTERNAL
 
+# problems listed on screen; the downloadable CSV has them all
+SHOWN_PROBLEMS = 2000
 # no chatter for records the import creates by the thousand
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
 TARGET_SELECTION = [
@@ -132,6 +134,8 @@ class MemberImport(models.TransientModel):
         "an automated action on creation), tick this: the import is then about as slow as Odoo's own import.",
     )
     issue_ids = fields.One2many("member.import.issue", "wizard_id", string="Problems", readonly=True)
+    problems_file = fields.Binary(attachment=False, readonly=True)
+    problems_filename = fields.Char()
     rows_total = fields.Integer(readonly=True)
     rows_valid = fields.Integer(readonly=True)
     rows_invalid = fields.Integer(readonly=True)
@@ -283,7 +287,7 @@ class MemberImport(models.TransientModel):
                     "reason": self._member_problem_text(p),
                 },
             )
-            for p in problems[:5000]
+            for p in problems[:SHOWN_PROBLEMS]
         ]
         self.write(
             {
@@ -294,6 +298,8 @@ class MemberImport(models.TransientModel):
                 "rows_matched": len(plan["existing"]),
                 "rows_changed": changed,
                 "empty_rows": len(table.empty_rows),
+                "problems_file": self._member_problems_csv(problems, mapping, table.header) if problems else False,
+                "problems_filename": re.sub(r"\.[^.]*$", "", self.filename or "import") + "-problems.csv",
             }
         )
         return rows
@@ -817,23 +823,25 @@ class MemberImport(models.TransientModel):
         return messages.get(problem.code, problem.code)
 
     def action_download_problems(self):
-        """The problems as CSV (cells escaped: the file is opened in spreadsheets)."""
+        """Every problem of the last run as CSV (the list on screen stops at SHOWN_PROBLEMS)."""
         self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content?model={self._name}&id={self.id}&field=problems_file"
+            "&filename_field=problems_filename&download=true",
+            "target": "self",
+        }
+
+    def _member_problems_csv(self, problems, mapping, header):
+        """CSV of the problems, cells escaped: the file is opened in spreadsheets."""
         out = io.StringIO(newline="")
         writer = csv.writer(out)
         writer.writerow([self.env._("Row"), self.env._("Column"), self.env._("Reason")])
-        for issue in self.issue_ids:
-            writer.writerow([issue.row, engine.escape_formula(issue.column or ""), engine.escape_formula(issue.reason)])
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": re.sub(r"\.[^.]*$", "", self.filename or "import") + "-problems.csv",
-                "raw": out.getvalue().encode("utf-8-sig"),
-                "mimetype": "text/csv",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+        for problem in problems:
+            column = self._member_column_label(problem.column, mapping, header)
+            reason = self._member_problem_text(problem)
+            writer.writerow([problem.row, engine.escape_formula(column), engine.escape_formula(reason)])
+        return base64.b64encode(out.getvalue().encode("utf-8-sig"))
 
 
 class MemberImportColumn(models.TransientModel):

@@ -464,8 +464,8 @@ class MemberImport(models.TransientModel):
         """A new person's values, with the stored computed fields the import already knows in their final form.
 
         The engine normalised the email (lower case) and the phone (E.164), as Odoo's email_normalize and
-        phone_validation do; a person without a parent or company name is named as written, and shares no
-        user account. ``test_member_bulk`` compares such contacts with ORM-created ones, column by column.
+        phone_validation do; a person without a parent, company or company name is named as written, shares no
+        user account and inherits no salesperson, company name, registry or properties. ``test_member_bulk`` compares such contacts with ORM-created ones, column by column.
         """
         vals = {field: values[key] for key, field in PARTNER_FIELDS.items() if key in values}
         if not computed:
@@ -476,6 +476,11 @@ class MemberImport(models.TransientModel):
             email_normalized=email_normalize(vals.get("email"), strict=False) or False,
             phone_sanitized=vals.get("phone") or False,
             partner_share=True,
+            # base computes that follow a parent or a company, which an imported person has not
+            user_id=False,
+            commercial_company_name=False,
+            company_registry=False,
+            properties=False,
         )
         return vals
 

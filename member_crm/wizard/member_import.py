@@ -465,7 +465,8 @@ class MemberImport(models.TransientModel):
 
         The engine normalised the email (lower case) and the phone (E.164), as Odoo's email_normalize and
         phone_validation do; a person without a parent, company or company name is named as written, shares no
-        user account and inherits no salesperson, company name, registry or properties. ``test_member_bulk`` compares such contacts with ORM-created ones, column by column.
+        user account and inherits no salesperson, company name, registry or properties. ``test_member_bulk``
+        compares such contacts with ORM-created ones, column by column.
         """
         vals = {field: values[key] for key, field in PARTNER_FIELDS.items() if key in values}
         if not computed:

@@ -18,6 +18,21 @@ def _escaped(rows):
     return [[escape_formula(cell) for cell in row] for row in rows]
 
 
+def _escape_key(key):
+    """A group's value as the group header shows it: text, or (id, display name) for a many2one."""
+    if isinstance(key, tuple):
+        return tuple(escape_formula(part) for part in key)
+    return escape_formula(key)
+
+
+def _escape_tree(node):
+    """Grouped exports: the leaf rows and the group headers, in place."""
+    node.data = _escaped(node.data)
+    node.children = type(node.children)((_escape_key(key), child) for key, child in node.children.items())
+    for child in node.children.values():
+        _escape_tree(child)
+
+
 class MemberCSVExport(CSVExport):
     def from_data(self, fields, columns_headers, rows):
         return super().from_data(fields, columns_headers, _escaped(rows))
@@ -26,3 +41,7 @@ class MemberCSVExport(CSVExport):
 class MemberExcelExport(ExcelExport):
     def from_data(self, fields, columns_headers, rows):
         return super().from_data(fields, columns_headers, _escaped(rows))
+
+    def from_group_data(self, fields, columns_headers, groups):
+        _escape_tree(groups)
+        return super().from_group_data(fields, columns_headers, groups)

@@ -14,15 +14,15 @@ NAMES = ['=HYPERLINK("http://evil","x")', "@SUM(A1)", "+86 138", "-1+1", "\t=1",
 class TestMemberExports(HttpCase):
     """Odoo's list exports, CSV and XLSX, never hand a spreadsheet a formula (names come from customers)."""
 
-    def _export(self, kind):
-        partners = self.env["res.partner"].create([{"name": name} for name in NAMES])
+    def _export(self, kind, groupby=()):
+        partners = self.env["res.partner"].create([{"name": name, "city": name} for name in NAMES])
         self.authenticate("admin", "admin")
         params = {
             "model": "res.partner",
             "fields": [{"name": "name", "label": "Name", "type": "char"}],
             "ids": partners.ids,
             "domain": [],
-            "groupby": [],
+            "groupby": list(groupby),
             "import_compat": False,
         }
         response = self.url_open(
@@ -41,6 +41,14 @@ class TestMemberExports(HttpCase):
         sheet = openpyxl.load_workbook(io.BytesIO(self._export("xlsx"))).active
         cells = [row[0] for row in sheet.iter_rows(min_row=2)]
         self.assertEqual(len(cells), len(NAMES))
+        for cell in cells:
+            self.assertNotEqual(cell.data_type, "f", f"{cell.value} became a formula")
+            self.assertFalse(str(cell.value)[0] in "=+-@", cell.value)
+
+    def test_xlsx_grouped(self):
+        sheet = openpyxl.load_workbook(io.BytesIO(self._export("xlsx", groupby=["city"]))).active
+        cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value is not None]
+        self.assertTrue(cells)
         for cell in cells:
             self.assertNotEqual(cell.data_type, "f", f"{cell.value} became a formula")
             self.assertFalse(str(cell.value)[0] in "=+-@", cell.value)

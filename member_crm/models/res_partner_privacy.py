@@ -85,7 +85,7 @@ class ResPartner(models.Model):
     @api.model
     def _member_audience_domain(self, channel):
         """Contacts a campaign of the current company may reach on ``channel``: consent held, not opted out."""
-        opted_out = "is_blacklisted" if channel == "email" else "phone_blacklisted"
+        opted_out = "is_blacklisted" if channel == "email" else "phone_sanitized_blacklisted"
         return [(f"member_consent_{channel}", "=", True), (opted_out, "=", False)]
 
     # ------------------------------------------------------------------

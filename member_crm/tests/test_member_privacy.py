@@ -314,13 +314,15 @@ class TestMemberConsent(MemberPrivacyCommon):
         Consent._member_record(self.member, ["email"], "withdrawn", "email", company=self.company_b)
         self.assertTrue(blacklist.search([("email", "=", email)]))
         self.env.invalidate_all()
-        self.assertNotIn(
-            self.member, self.env["res.partner"].search(self.env["res.partner"]._member_audience_domain("email"))
-        )
+        Partner = self.env["res.partner"]
+        self.assertNotIn(self.member, Partner.search(Partner._member_audience_domain("email")))
+        self.assertNotIn(self.member, Partner.search(Partner._member_audience_domain("sms")))
         # given again: the opt-out is lifted
         Consent._member_record(self.member, ["email", "sms"], "given", "portal", "ok again", company=self.company_a)
         self.assertFalse(blacklist.search([("email", "=", email)]))
         self.assertFalse(self.env["phone.blacklist"].search([("number", "=", phone)]))
+        self.env.invalidate_all()
+        self.assertIn(self.member, Partner.search(Partner._member_audience_domain("sms")))
         self.assertEqual(self.env["member.audit.log"].search_count([("action", "=", "consent")]), 8)
 
 

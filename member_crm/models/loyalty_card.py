@@ -79,15 +79,21 @@ class LoyaltyCard(models.Model):
             )
 
     @api.model
-    def _member_cards(self, partner_programs):
-        """{(partner id, program id): card}, creating the member's card where it has none yet."""
-        Card = self.sudo()  # a cashier's order creates the member's card, as pos_loyalty does (sudo) for new coupons
+    def _member_existing_cards(self, partner_programs):
+        """{(partner id, program id): card} of the cards these partners already have (the oldest when several)."""
         partner_ids = [partner for partner, _program in partner_programs]
         program_ids = [program for _partner, program in partner_programs]
-        existing = Card.search([("partner_id", "in", partner_ids), ("program_id", "in", program_ids)], order="id")
+        existing = self.search([("partner_id", "in", partner_ids), ("program_id", "in", program_ids)], order="id")
         cards = {}
         for card in existing:
             cards.setdefault((card.partner_id.id, card.program_id.id), card)
+        return cards
+
+    @api.model
+    def _member_cards(self, partner_programs):
+        """{(partner id, program id): card}, creating the member's card where it has none yet."""
+        Card = self.sudo()  # a cashier's order creates the member's card, as pos_loyalty does (sudo) for new coupons
+        cards = Card._member_existing_cards(partner_programs)
         missing = [key for key in partner_programs if key not in cards]
         if missing:
             created = Card.with_context(loyalty_no_mail=True).create(

@@ -66,6 +66,31 @@ class MemberConsent(models.Model):
     # current consent
     # ------------------------------------------------------------------
     @api.model
+    def _member_held(self, partner_ids, company_ids):
+        """{channel: {partner ids}} holding consent in one of ``company_ids``: one query for every channel."""
+        held = {channel: set() for channel, _label in CHANNELS}
+        if not partner_ids:
+            return held
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT partner_id, channel FROM (
+                    SELECT DISTINCT ON (partner_id, company_id, channel) partner_id, channel, state
+                      FROM member_consent
+                     WHERE partner_id = ANY(%(partners)s) AND company_id = ANY(%(companies)s)
+                  ORDER BY partner_id, company_id, channel, date DESC, id DESC
+                ) latest WHERE state = 'given'
+                """,
+                partners=list(partner_ids),
+                companies=list(company_ids),
+            )
+        )
+        for partner_id, channel in rows:
+            held[channel].add(partner_id)
+        return held
+
+    @api.model
     def _member_current_sql(self, channel, company_ids):
         """SQL: ids of the partners whose latest line for ``channel`` in one of ``company_ids`` is 'given'."""
         return SQL(
@@ -169,9 +194,9 @@ class MemberConsent(models.Model):
             to_block = sorted(withdrawn - still_held)
             if kind == "email":
                 blacklist = self.env["mail.blacklist"].sudo()
-                for address in sorted(given):
-                    if blacklist.search_count([("email", "=", address)]):
-                        blacklist._remove(address, message=message)
+                # mail.blacklist takes one address per call; only those actually listed are lifted
+                for address in blacklist.search([("email", "in", sorted(given))]).mapped("email"):
+                    blacklist._remove(address, message=message)
                 for address in to_block:
                     blacklist._add(address, message=message)
             else:

@@ -4,9 +4,7 @@ import json
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date
-
-from .member_consent import CHANNELS
+from odoo.tools import format_date
 
 
 # pylint: disable=consider-merging-classes-inherited
@@ -50,17 +48,7 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_member_consent(self):
-        company_ids = [self.env.company.id]
-        held = {}
-        for channel, _label in CHANNELS:
-            query = self.env["member.consent"]._member_current_sql(channel, company_ids)
-            self.env.flush_all()
-            rows = (
-                self.env.execute_query(SQL("SELECT partner_id FROM (%s) c WHERE partner_id = ANY(%s)", query, self.ids))
-                if self.ids
-                else []
-            )
-            held[channel] = {partner_id for (partner_id,) in rows}
+        held = self.env["member.consent"]._member_held(self.ids, [self.env.company.id])
         for partner in self:
             partner.member_consent_email = partner.id in held["email"]
             partner.member_consent_sms = partner.id in held["sms"]

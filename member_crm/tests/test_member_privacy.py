@@ -184,6 +184,11 @@ class TestMemberRoles(MemberPrivacyCommon):
         for role in ("salesperson", "marketing", "service", "accountant", "cashier"):
             with self.subTest(role=role), self.assertRaises(AccessError):
                 self.member.with_user(self.users[role]).action_member_export_data()
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                self.env["member.erase"].with_user(self.users[role]).create(
+                    {"partner_ids": self.member.ids, "reason": "request"}
+                )
+        self.assertEqual(self.member.name, "Wang Fang")
 
 
 @tagged("post_install", "-at_install")

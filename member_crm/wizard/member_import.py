@@ -641,19 +641,13 @@ class MemberImport(models.TransientModel):
                 for row, card_id, points in lot_rows
             ],
         )
-        # the history line points at the lot, as every points change of the addon does
+        # the history line points at the lot, as every points change of the addon does (browse: no query)
+        Card = self.env["loyalty.card"]
         bulk_create(
             self.env["loyalty.history"].sudo(),
             [
-                {
-                    "card_id": card_id,
-                    "description": description,
-                    "issued": points,
-                    "used": 0.0,
-                    "order_model": Lot._name,
-                    "order_id": lot_id,
-                }
-                for (_row, card_id, points), lot_id in zip(lot_rows, lots.ids, strict=True)
+                Lot._member_history(Card.browse(card_id), lot, description, issued=points)
+                for (_row, card_id, points), lot in zip(lot_rows, lots, strict=True)
             ],
         )
         # one statement for the balance of the cards that existed (the lots above explain it)
@@ -679,11 +673,9 @@ class MemberImport(models.TransientModel):
         cashier; no creation mail (Odoo sends none either when loyalty_no_mail is set, as the addon does).
         """
         Card = self.env["loyalty.card"].sudo().with_context(**QUIET, **{INTERNAL: True})
-        card_of = {}
-        for card in Card.search_fetch(
-            [("partner_id", "in", partner_ids), ("program_id", "=", program.id)], ["partner_id"], order="id"
-        ):
-            card_of.setdefault(card.partner_id.id, card.id)
+        # the lookup of loyalty.card._member_cards; its creation goes card by card through create(), this one in bulk
+        existing = Card._member_existing_cards([(pid, program.id) for pid in dict.fromkeys(partner_ids)])
+        card_of = {pid: card.id for (pid, _program), card in existing.items()}
         missing = [pid for pid in dict.fromkeys(partner_ids) if pid not in card_of]
         codes = self._member_card_codes(Card, len(missing))
         new = bulk_create(

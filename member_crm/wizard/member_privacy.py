@@ -4,6 +4,13 @@ from odoo.exceptions import UserError
 from ..models.member_consent import SOURCES
 
 
+def _with_active_partners(wizard, values, fields_list):
+    """Default the wizard's members to the contacts it was opened on (form button or list action)."""
+    if wizard.env.context.get("active_model") == "res.partner" and "partner_ids" in fields_list:
+        values["partner_ids"] = [(6, 0, wizard.env.context.get("active_ids", []))]
+    return values
+
+
 class MemberConsentRecord(models.TransientModel):
     _name = "member.consent.record"
     _description = "Record Member Consent"
@@ -24,10 +31,7 @@ class MemberConsentRecord(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "res.partner" and "partner_ids" in fields_list:
-            values["partner_ids"] = [(6, 0, self.env.context.get("active_ids", []))]
-        return values
+        return _with_active_partners(self, super().default_get(fields_list), fields_list)
 
     def action_record(self):
         self.ensure_one()
@@ -48,10 +52,7 @@ class MemberErase(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "res.partner" and "partner_ids" in fields_list:
-            values["partner_ids"] = [(6, 0, self.env.context.get("active_ids", []))]
-        return values
+        return _with_active_partners(self, super().default_get(fields_list), fields_list)
 
     @api.depends("partner_ids")
     def _compute_blockers(self):

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .member_points_lot import INTERNAL
+from ..tools.trusted import POINTS_INTERNAL, is_trusted
 
 
 class LoyaltyCard(models.Model):
@@ -56,12 +56,12 @@ class LoyaltyCard(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         cards = super().create(vals_list)
-        if not self.env.context.get(INTERNAL):
+        if not is_trusted(self.env, POINTS_INTERNAL):
             cards._member_follow_points({card: 0.0 for card in cards})
         return cards
 
     def write(self, vals):
-        follow = "points" in vals and not self.env.context.get(INTERNAL)
+        follow = "points" in vals and not is_trusted(self.env, POINTS_INTERNAL)
         before = {card: card.points for card in self._member_is_points_card()} if follow else {}
         res = super().write(vals)
         if before:

@@ -25,8 +25,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import points as engine
-
-INTERNAL = "member_points_internal"
+from ..tools.trusted import POINTS_INTERNAL, trusted
 
 
 class MemberPointsLot(models.Model):
@@ -123,7 +122,7 @@ class MemberPointsLot(models.Model):
     def _member_balance_write(self, card, delta):
         """Write the card's new balance; our own writes do not come back through the card hook."""
         if delta:
-            card.with_context(**{INTERNAL: True}).write({"points": engine.round_points(card.points + delta)})
+            card.with_context(**trusted(POINTS_INTERNAL)).write({"points": engine.round_points(card.points + delta)})
 
     @api.model
     def _member_history(self, card, lot, description, issued=0.0, used=0.0):

@@ -37,7 +37,7 @@ from odoo.tools import SQL, email_normalize
 
 from ..engine import member_import as engine
 from ..models.bulk import bulk_create
-from ..models.member_points_lot import INTERNAL
+from ..tools.trusted import POINTS_INTERNAL, trusted
 
 # problems listed on screen; the downloadable CSV has them all
 SHOWN_PROBLEMS = 2000
@@ -672,7 +672,7 @@ class MemberImport(models.TransientModel):
         sudo: the member's card is created by whoever imports members, as the till creates it for a
         cashier; no creation mail (Odoo sends none either when loyalty_no_mail is set, as the addon does).
         """
-        Card = self.env["loyalty.card"].sudo().with_context(**QUIET, **{INTERNAL: True})
+        Card = self.env["loyalty.card"].sudo().with_context(**QUIET, **trusted(POINTS_INTERNAL))
         # the lookup of loyalty.card._member_cards; its creation goes card by card through create(), this one in bulk
         existing = Card._member_existing_cards([(pid, program.id) for pid in dict.fromkeys(partner_ids)])
         card_of = {pid: card.id for (pid, _program), card in existing.items()}

@@ -1,0 +1,35 @@
+"""Context flags that only server code can set.
+
+Odoo's RPC takes the caller's context as given, so a plain flag such as
+``{"member_points_internal": True}`` is one any user can send with a
+``write``. A flag here carries a private sentinel object instead: JSON-RPC and
+XML-RPC can only produce strings, numbers, lists and dicts, never this object,
+so ``is_trusted()`` is true only when our own code set the flag.
+
+Keys in use:
+
+- ``MEMBERSHIP_WRITE``: the tier engine, the manual change wizard, the import
+  and the contact merge may write a membership's tier, dates, number, partner
+  and company;
+- ``POINTS_INTERNAL``: the points writer changes a card's balance together with
+  its lots, history and moves (the card's own follow-up is skipped);
+- ``POINTS_FLOW``: Odoo's own order flows (POS coupon confirmation, sales
+  order confirmation) change a member card's points.
+"""
+
+_TRUSTED = object()
+
+MEMBERSHIP_WRITE = "member_crm_membership_write"
+POINTS_INTERNAL = "member_points_internal"
+POINTS_FLOW = "member_crm_points_flow"
+
+
+def trusted(*keys):
+    """Context values that mark ``keys`` as set by our code: ``records.with_context(**trusted(KEY))``."""
+    return dict.fromkeys(keys, _TRUSTED)
+
+
+def is_trusted(env_or_context, key):
+    """Whether ``key`` was set by ``trusted()`` (an RPC caller cannot forge it)."""
+    context = getattr(env_or_context, "context", env_or_context)
+    return context.get(key) is _TRUSTED

@@ -12,6 +12,7 @@
     "depends": ["member_crm", "mass_mailing", "mass_mailing_sms", "rating"],
     "external_dependencies": {"python": []},
     "data": [
+        "security/member_crm_marketing_security.xml",
         "views/member_crm_marketing_menus.xml",
     ],
 }

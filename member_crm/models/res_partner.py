@@ -46,10 +46,15 @@ class ResPartner(models.Model):
         groups="member_crm.group_member_crm_user",
     )
 
-    # What the till shows when the cashier picks a customer. No groups: a cashier is not a member
-    # user, and sees the tier, points, benefits and a birthday-this-month flag, never the birth date.
-    # Computed for all loaded partners at once (a few queries per load, none per partner).
-    pos_member_data = fields.Json(compute="_compute_pos_member_data", string="Membership at the Till")
+    # What the till shows when the cashier picks a customer. A cashier is not a member user: Point of
+    # Sale / User alone reads it (the till loads it, so POS users must be in groups), and sees the tier,
+    # points, benefits and a birthday-this-month flag, never the birth date. Other internal users do
+    # not. Computed for all loaded partners at once (a few queries per load, none per partner).
+    pos_member_data = fields.Json(
+        compute="_compute_pos_member_data",
+        string="Membership at the Till",
+        groups="point_of_sale.group_pos_user,member_crm.group_member_crm_user",
+    )
 
     @api.depends_context("company")
     def _compute_pos_member_data(self):

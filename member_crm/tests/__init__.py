@@ -11,3 +11,4 @@ from . import test_member_privacy
 from . import test_member_import_wizard
 from . import test_member_exports
 from . import test_member_bulk
+from . import test_member_roles

@@ -52,3 +52,30 @@ class TestMemberExports(HttpCase):
         for cell in cells:
             self.assertNotEqual(cell.data_type, "f", f"{cell.value} became a formula")
             self.assertFalse(str(cell.value)[0] in "=+-@", cell.value)
+
+    def test_pivot_xlsx(self):
+        """The pivot's XLSX export: group headers (customers' names) and row titles never become formulas."""
+        self.authenticate("admin", "admin")
+        title = NAMES[0]
+        data = {
+            "title": "Members",
+            "model": "res.partner",
+            "measure_count": 1,
+            "col_group_headers": [[{"title": title, "width": 1, "height": 1}]],
+            "measure_headers": [{"title": "@SUM(A1)", "is_bold": False}],
+            "rows": [{"indent": 0, "title": name, "values": [{"value": 1, "is_bold": False}]} for name in NAMES],
+        }
+        response = self.url_open(
+            "/web/pivot/export_xlsx",
+            data={"data": json.dumps(data), "csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertEqual(response.status_code, 200)
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        cells = [cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str) and cell.value]
+        self.assertGreaterEqual(len(cells), len(NAMES) + 2)
+        for cell in cells:
+            self.assertNotEqual(cell.data_type, "f", f"{cell.value} became a formula")
+            self.assertFalse(cell.value.lstrip()[0] in "=+-@", cell.value)
+        self.assertIn("'" + title, [cell.value for cell in cells])
+        # numbers are left alone
+        self.assertEqual(sheet.cell(row=3, column=2).value, 1)

@@ -320,6 +320,11 @@ class TestMemberBenefitsSales(AccountTestInvoicingCommon, MemberBenefitsMixin):
         return self._pay(invoice)
 
     def test_pricelist_follows_tier_and_hand_set_is_kept(self):
+        # precondition: Pricelists off (a shop with website_sale has them on)
+        pricelists = self.env.ref("product.group_product_pricelist").sudo()
+        self.env.ref("base.group_user").sudo().implied_ids -= pricelists
+        pricelists.user_ids = [Command.clear()]
+        self.assertFalse(self.env["res.groups"]._is_feature_enabled("product.group_product_pricelist"))
         benefit = self.env["member.benefit"]
         with self.assertRaisesRegex(ValidationError, "Pricelists"):
             benefit.create(

@@ -6,6 +6,10 @@
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ADDONS="member_crm,member_crm_marketing,member_crm_reports"
 TEST_TAGS="/member_crm,/member_crm_marketing,/member_crm_reports"
+# what a real shop has beside us: the "demo" test database installs these first
+SHOP_ADDONS="website_sale,mass_mailing,survey,crm"
+# Odoo's own suites that our overrides touch (setup/test --core-suites)
+CORE_TEST_TAGS="/loyalty,/sale_loyalty,/pos_loyalty"
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }

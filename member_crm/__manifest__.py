@@ -35,6 +35,7 @@
         "views/member_ledger_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
+        "views/pos_order_views.xml",
         "views/portal_templates.xml",
         "wizard/member_tier_change_views.xml",
         "wizard/member_tier_simulation_views.xml",

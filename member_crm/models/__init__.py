@@ -11,6 +11,7 @@ from . import member_tier_history
 from . import res_partner
 from . import pos_order
 from . import sale_order
+from . import sale_order_line
 from . import account_move
 from . import member_crm_demo
 from . import member_audit_log

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
-from ..tools.trusted import POINTS_INTERNAL, is_trusted
+from ..tools.trusted import POINTS_FLOW, POINTS_INTERNAL, POINTS_MANUAL, is_trusted
 
 
 class LoyaltyCard(models.Model):
@@ -61,21 +62,83 @@ class LoyaltyCard(models.Model):
         return cards
 
     def write(self, vals):
-        follow = "points" in vals and not is_trusted(self.env, POINTS_INTERNAL)
+        internal = is_trusted(self.env, POINTS_INTERNAL)
+        if not internal and ("partner_id" in vals or "member_benefit_id" in vals):
+            self._member_check_binding(vals)
+        follow = "points" in vals and not internal
         before = {card: card.points for card in self._member_is_points_card()} if follow else {}
+        # Odoo's order flows and its Update Balance wizard flag their writes; anything else is a bare write
+        bare = bool(before) and not is_trusted(self.env, POINTS_FLOW) and not is_trusted(self.env, POINTS_MANUAL)
+        if bare:
+            self._member_check_bare_points_write()
         res = super().write(vals)
         if before:
-            self._member_follow_points(before)
+            manual = bare or is_trusted(self.env, POINTS_MANUAL)
+            self._member_follow_points(before, manual=manual)
+        if bare:
+            self._member_log_bare_points_write(before)
         return res
 
-    def _member_follow_points(self, before):
+    def _member_is_manager(self):
+        return self.env.user.has_group("member_crm.group_member_crm_manager") or not self.pool.ready
+
+    def _member_check_bare_points_write(self):
+        """A member card's balance changes through an order, the Update Balance wizard or a member manager."""
+        if not self._member_is_manager():
+            raise AccessError(
+                self.env._(
+                    "A member's points change through their orders. To correct a balance, use the card's "
+                    "Update Balance button, or ask a member manager."
+                )
+            )
+
+    def _member_log_bare_points_write(self, before):
+        """A manager's direct write of a member card's balance goes to the audit trail: who, old, new."""
+        self.env["member.audit.log"]._member_log(
+            "points",
+            [
+                {
+                    "partner_id": card.partner_id.id,
+                    "company_id": card.company_id.id or self.env.company.id,
+                    "res_model": "loyalty.card",
+                    "res_id": card.id,
+                    "description": self.env._(
+                        "%(old)s → %(new)s: balance written directly", old=f"{old:g}", new=f"{card.points:g}"
+                    ),
+                }
+                for card, old in before.items()
+                if card.points != old
+            ],
+        )
+
+    def _member_check_binding(self, vals):
+        """A member's coupons and points card stay theirs: only a member manager moves or unbinds them."""
+        if self._member_is_manager():
+            return
+        unbound = "member_benefit_id" in vals and self.filtered(
+            lambda c: c.member_benefit_id.id != (vals["member_benefit_id"] or False)
+        )
+        moved = self.browse()
+        if "partner_id" in vals:
+            moving = self.filtered(lambda c: c.partner_id.id != (vals["partner_id"] or False))
+            moved = moving.filtered("member_benefit_id") | moving._member_is_points_card()
+        if unbound or moved:
+            raise AccessError(
+                self.env._(
+                    "Card %(code)s is bound to its member: only a member manager can give it to another "
+                    "customer or unbind it.",
+                    code=(unbound or moved)[0].code,
+                )
+            )
+
+    def _member_follow_points(self, before, manual=False):
         """Points Odoo's own flows add or spend on a member card become lots (Odoo writes the history line)."""
         points_cards = set(self._member_is_points_card().ids)  # once for the batch, not once per card
         before = {card: old for card, old in before.items() if card.id in points_cards}
         if before:
             # sudo: lots are written by the flow that changed the card (a cashier's order, a salesperson's)
             self.env["member.points.lot"].sudo()._member_follow_card_changes(
-                {card.sudo(): old for card, old in before.items()}
+                {card.sudo(): old for card, old in before.items()}, manual=manual
             )
 
     @api.model

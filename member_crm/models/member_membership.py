@@ -8,14 +8,19 @@ the qualification ledger with one set-based aggregate and let
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import tiers as engine
+from ..tools.trusted import MEMBERSHIP_WRITE, is_trusted
 
 _logger = logging.getLogger(__name__)
 
 REVIEW_MARKER = "member_crm.review_marker"
+# set by the tier engine, the Change Tier wizard and the import only (``trusted(MEMBERSHIP_WRITE)``)
+TIER_FIELDS = ("tier_id", "tier_level", "tier_since", "tier_protected_until", "grace_since")
+# set at enrolment, then never by hand
+IDENTITY_FIELDS = ("number", "partner_id", "company_id")
 
 
 class MemberMembership(models.Model):
@@ -111,6 +116,37 @@ class MemberMembership(models.Model):
             parts = [min(1.0, membership.qualify_spend / nxt.min_spend)] if nxt and nxt.min_spend else []
             parts += [min(1.0, membership.qualify_orders / nxt.min_orders)] if nxt and nxt.min_orders else []
             membership.next_tier_progress = 100.0 * min(parts) if parts else (100.0 if not nxt else 0.0)
+
+    # ------------------------------------------------------------------
+    # server-side guard: ``readonly`` only hides a field in the form
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        # an empty tier is what a creation without one gives anyway
+        given = {name for vals in vals_list for name, value in vals.items() if value}
+        self._member_check_guarded_fields(given, TIER_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._member_check_guarded_fields(vals, TIER_FIELDS + IDENTITY_FIELDS)
+        return super().write(vals)
+
+    @api.model
+    def _member_check_guarded_fields(self, names, guarded):
+        """Refuse a write of ``guarded`` fields that our own code did not flag, whoever the user (sudo too).
+
+        Data files loaded while the registry is not ready yet (install, update) keep working.
+        """
+        refused = [name for name in guarded if name in names]
+        if not refused or is_trusted(self.env, MEMBERSHIP_WRITE) or not self.pool.ready:
+            return
+        raise AccessError(
+            self.env._(
+                "%(fields)s of a membership are set by enrolment, the tier rules, the Change Tier wizard "
+                "or the import only; they cannot be written directly.",
+                fields=", ".join(self._fields[name]._description_string(self.env) for name in refused),
+            )
+        )
 
     # ------------------------------------------------------------------
     # enrolment

@@ -232,18 +232,25 @@ class MemberPointsLot(models.Model):
     # Odoo's own changes to a member card (loyalty.card.write / create)
     # ------------------------------------------------------------------
     @api.model
-    def _member_follow_card_changes(self, before):
-        """Turn balance changes Odoo made on member cards into lots (Odoo wrote the history line)."""
+    def _member_follow_card_changes(self, before, manual=False):
+        """Turn balance changes Odoo made on member cards into lots (Odoo wrote the history line).
+
+        ``manual``: the Update Balance wizard or a manager changed the balance by hand (an adjustment).
+        """
         today = fields.Date.context_today(self)
+        if manual:
+            kind, earned, spent = "adjust", self.env._("Balance adjusted"), self.env._("Balance adjusted")
+        else:
+            kind, earned, spent = "earn", self.env._("Points earned"), self.env._("Points spent")
         for card, old in before.items():
             delta = engine.round_points(card.points - old)
             if not delta:
                 continue
             self._member_reconcile(card, old, today)
             if delta > 0:
-                self._member_earn(card, delta, "earn", self.env._("Points earned"), today, history=False, balance=False)
+                self._member_earn(card, delta, kind, earned, today, history=False, balance=False)
             else:
-                self._member_take(card, -delta, self.env._("Points spent"), today, history=False, balance=False)
+                self._member_take(card, -delta, spent, today, history=False, balance=False)
 
     @api.model
     def _member_reconcile(self, card, balance, today):

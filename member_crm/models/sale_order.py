@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..engine import benefits as benefits_engine
+from ..tools.trusted import POINTS_FLOW, trusted
 
 
 class SaleOrder(models.Model):
@@ -56,12 +56,26 @@ class SaleOrder(models.Model):
     def action_confirm(self):
         # refused before anything is confirmed: nothing to undo
         self._member_check_confirmable()
-        return super().action_confirm()
+        # sale_loyalty adds the order's points to the cards here: a flow, not a bare write (see loyalty.card)
+        return super(SaleOrder, self._member_points_flow()).action_confirm()
 
     def _action_cancel(self):
-        res = super()._action_cancel()
+        res = super(SaleOrder, self._member_points_flow())._action_cancel()  # sale_loyalty takes the points back
         self._member_crm_on_cancel()
         return res
+
+    def _update_programs_and_rewards(self):
+        return super(SaleOrder, self._member_points_flow())._update_programs_and_rewards()
+
+    def _add_points_for_coupon(self, coupon_points):
+        return super(SaleOrder, self._member_points_flow())._add_points_for_coupon(coupon_points)
+
+    def _apply_program_reward(self, reward, coupon, **kwargs):
+        return super(SaleOrder, self._member_points_flow())._apply_program_reward(reward, coupon, **kwargs)
+
+    def _member_points_flow(self):
+        """These orders, in sale_loyalty's own flows that change a card's points."""
+        return self.with_context(**trusted(POINTS_FLOW))
 
     def _try_apply_code(self, code):
         refusal = self._member_coupon_refusal(code)
@@ -117,28 +131,19 @@ class SaleOrder(models.Model):
 
     def _member_check_early_access(self):
         """Products reserved to members of a tier until a date are refused to other customers at confirmation."""
-        today = fields.Date.context_today(self)
         for order in self:
-            reserved = order.order_line.product_id.product_tmpl_id.filtered(
-                lambda t: t.member_early_tier_id and t.member_early_until and t.member_early_until >= today
+            blocked = order.order_line.product_id.product_tmpl_id._member_early_blocked(
+                order.partner_id, order.company_id
             )
-            if not reserved:
-                continue
-            membership = (
-                order.partner_id.commercial_partner_id.sudo().with_company(order.company_id).member_membership_id
-            )
-            level = membership.tier_id.level if membership.state == "active" and membership.tier_id else None
-            for template in reserved:
-                if benefits_engine.early_access_blocked(
-                    template.member_early_tier_id.level, template.member_early_until, level, today
-                ):
-                    raise UserError(
-                        self.env._(
-                            "%(product)s is reserved to %(tier)s members and above until %(date)s: "
-                            "%(customer)s cannot buy it yet.",
-                            product=template.display_name,
-                            tier=template.member_early_tier_id.name,
-                            date=template.member_early_until,
-                            customer=order.partner_id.display_name,
-                        )
+            if blocked:
+                template = blocked[0]
+                raise UserError(
+                    self.env._(
+                        "%(product)s is reserved to %(tier)s members and above until %(date)s: "
+                        "%(customer)s cannot buy it yet.",
+                        product=template.display_name,
+                        tier=template.member_early_tier_id.name,
+                        date=template.member_early_until,
+                        customer=order.partner_id.display_name,
                     )
+                )

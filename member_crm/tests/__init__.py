@@ -12,3 +12,4 @@ from . import test_member_import_wizard
 from . import test_member_exports
 from . import test_member_bulk
 from . import test_member_roles
+from . import test_member_guards

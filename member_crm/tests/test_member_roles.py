@@ -169,6 +169,11 @@ class TestRolesAlone(MemberBenefitsMixin, HttpCase):
         self.assertEqual(self._membership(imported, self.company).tier_id, self.tiers["GOLD"])
         card = self.env["loyalty.card"].search([("partner_id", "=", imported.id), ("program_id", "=", self.program.id)])
         self.assertEqual(card.with_user(manager).points, 300.0)
+        # correct a balance by hand (audited)
+        self.env["loyalty.card.update.balance"].with_user(manager).create(
+            {"card_id": card.id, "new_balance": 320, "description": "Opening points missed by the old system"}
+        ).action_update_card_point()
+        self.assertEqual(card.points, 320.0)
         # export the member's data
         action = imported.with_user(manager).action_member_export_data()
         if action.get("type") == "ir.actions.act_url":
@@ -179,7 +184,7 @@ class TestRolesAlone(MemberBenefitsMixin, HttpCase):
         else:  # pragma: no cover - a file action
             data = action
         self.assertEqual(data["contact"]["name"], "钱多多")
-        self.assertEqual(data["loyalty_cards"][0]["points"], 300.0)
+        self.assertEqual(data["loyalty_cards"][0]["points"], 320.0)
         # change a tier by hand
         membership = self._membership(self.member, self.company)
         self.env["member.tier.change"].with_user(manager).create(

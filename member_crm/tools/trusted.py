@@ -14,7 +14,9 @@ Keys in use:
 - ``POINTS_INTERNAL``: the points writer changes a card's balance together with
   its lots, history and moves (the card's own follow-up is skipped);
 - ``POINTS_FLOW``: Odoo's own order flows (POS coupon confirmation, sales
-  order confirmation) change a member card's points.
+  order confirmation) change a member card's points;
+- ``POINTS_MANUAL``: Odoo's Update Balance wizard changes a card's points by
+  hand (it writes its own audit line).
 """
 
 _TRUSTED = object()
@@ -22,6 +24,7 @@ _TRUSTED = object()
 MEMBERSHIP_WRITE = "member_crm_membership_write"
 POINTS_INTERNAL = "member_points_internal"
 POINTS_FLOW = "member_crm_points_flow"
+POINTS_MANUAL = "member_crm_points_manual"
 
 
 def trusted(*keys):

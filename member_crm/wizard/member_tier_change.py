@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..tools.trusted import MEMBERSHIP_WRITE, trusted
+
 
 class MemberTierChange(models.TransientModel):
     _name = "member.tier.change"
@@ -26,5 +28,6 @@ class MemberTierChange(models.TransientModel):
                 )
             )
         changes = [(m.id, m.tier_id.id, self.tier_id.id) for m in self.membership_ids if m.tier_id != self.tier_id]
-        self.env["member.membership"]._member_apply_changes(changes, "manual", reason=self.reason.strip())
+        Membership = self.env["member.membership"].with_context(**trusted(MEMBERSHIP_WRITE))
+        Membership._member_apply_changes(changes, "manual", reason=self.reason.strip())
         return {"type": "ir.actions.act_window_close"}

@@ -1,2 +1,3 @@
 from . import portal
 from . import export
+from . import privacy

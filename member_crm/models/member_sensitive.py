@@ -18,7 +18,7 @@ Configuration file (``odoo.conf``)::
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
 from ..engine import crypto
@@ -83,6 +83,19 @@ class MemberSensitiveValue(models.Model):
         "UNIQUE(partner_id, company_id, attribute_id)", "A member has one value per sensitive field."
     )
 
+    def export_data(self, fields_to_export):
+        """Odoo's export would hand out the clear text of many members at once: refused for everybody.
+
+        ``exportable=False`` only hides the field from the export dialog; an RPC call to ``export_data``
+        could still ask for ``value``. A member's data leaves through the access request
+        (Export Member Data), one member at a time and logged."""
+        raise AccessError(
+            self.env._(
+                "Sensitive member data cannot be exported. Use Export Member Data on the contact for a "
+                "member's access request."
+            )
+        )
+
     # ------------------------------------------------------------------
     # keys
     # ------------------------------------------------------------------
@@ -102,6 +115,16 @@ class MemberSensitiveValue(models.Model):
                     old=OLD_KEYS_OPTION,
                 )
             ) from error
+
+    @api.model
+    def _member_keyring_problem(self):
+        """Why the configured keys cannot be used (translated), or False: a malformed key locks the values,
+        it does not break the pages that show them."""
+        try:
+            self._member_keyring()
+        except UserError as error:
+            return error.args[0]
+        return False
 
     def _member_context(self):
         return f"{self.partner_id.id}:{self.company_id.id}:{self.attribute_id.code}"
@@ -126,6 +149,12 @@ class MemberSensitiveValue(models.Model):
     @api.depends("cipher", "key_id")
     @api.depends_context("uid")
     def _compute_value(self):
+        if problem := self._member_keyring_problem():
+            # a malformed key in the configuration file: every value shows as locked, with the reason
+            for record in self:
+                record.value = False
+                record.locked_reason = record.sudo().cipher and self.env._("Locked: %(reason)s", reason=problem)
+            return
         keyring = self._member_keyring()
         read = []
         for record in self:

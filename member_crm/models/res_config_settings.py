@@ -23,13 +23,15 @@ class ResConfigSettings(models.TransientModel):
     member_encryption_state = fields.Char(compute="_compute_member_encryption_state", string="Encryption Key")
 
     def _compute_member_encryption_state(self):
-        keyring = self.env["member.sensitive.value"]._member_keyring()
-        for settings in self:
-            settings.member_encryption_state = (
-                self.env._("Key %(key)s is configured.", key=keyring.current_id)
-                if keyring.current
-                else self.env._("No key: add %(option)s to the Odoo configuration file.", option=KEY_OPTION)
-            )
+        Value = self.env["member.sensitive.value"]
+        # a malformed key must not break the Settings page: it shows as locked, with the reason
+        if problem := Value._member_keyring_problem():
+            state = self.env._("Locked: %(reason)s", reason=problem)
+        elif (keyring := Value._member_keyring()).current:
+            state = self.env._("Key %(key)s is configured.", key=keyring.current_id)
+        else:
+            state = self.env._("No key: add %(option)s to the Odoo configuration file.", option=KEY_OPTION)
+        self.member_encryption_state = state
 
     def action_member_rotate_keys(self):
         rotated, locked = self.env["member.sensitive.value"]._member_rotate_keys()

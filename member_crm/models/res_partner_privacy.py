@@ -3,8 +3,9 @@
 import json
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import format_date
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
+from odoo.tools import SQL, format_date, html_escape
 
 
 # pylint: disable=consider-merging-classes-inherited
@@ -12,9 +13,13 @@ from odoo.tools import format_date
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    # a cashier sees the day and month (birthday greetings and gifts), never the year: no groups here,
-    # the full birth date stays behind member groups
-    member_birthday = fields.Char(compute="_compute_member_birthday", string="Birthday (Day and Month)")
+    # a cashier sees the day and month (birthday greetings and gifts), never the year; the full birth
+    # date stays behind member groups. The till loads it: POS users are in groups, or the till fails.
+    member_birthday = fields.Char(
+        compute="_compute_member_birthday",
+        string="Birthday (Day and Month)",
+        groups="point_of_sale.group_pos_user,member_crm.group_member_crm_user",
+    )
     member_consent_email = fields.Boolean(
         compute="_compute_member_consent",
         search="_search_member_consent_email",
@@ -80,32 +85,33 @@ class ResPartner(models.Model):
     # access request
     # ------------------------------------------------------------------
     def action_member_export_data(self):
-        """The member's data as one JSON file (access request), downloaded at once and logged."""
+        """The member's data as one JSON file (access request), streamed to the manager who asks.
+
+        Nothing is stored: the file holds clear ID numbers and the full birth date, and an attachment would be
+        readable by everybody who may read the contact. The controller builds, logs and streams the file."""
         self.ensure_one()
-        self.env["member.sensitive.value"].check_access("read")
         partner = self.commercial_partner_id
-        data = partner._member_personal_data()
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"member-data-{partner.id}.json",
-                "raw": json.dumps(data, ensure_ascii=False, indent=2, default=str).encode(),
-                "mimetype": "application/json",
-                "res_model": partner._name,
-                "res_id": partner.id,
-            }
-        )
+        partner._member_check_export()
+        return {"type": "ir.actions.act_url", "url": f"/member_crm/member_data/{partner.id}", "target": "self"}
+
+    def _member_check_export(self):
+        """Only a member manager exports, and only members of the companies they may see."""
+        if not self.env.user.has_group("member_crm.group_member_crm_manager"):
+            raise AccessError(self.env._("Only a member manager can export a member's data."))
+        self.check_access("read")
+
+    def _member_export_file(self):
+        """(file name, JSON bytes) of the member's data for the download; the export is logged."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        partner._member_check_export()
+        name = f"member-data-{partner.id}.json"
+        content = json.dumps(partner._member_personal_data(), ensure_ascii=False, indent=2, default=str).encode()
         self.env["member.audit.log"]._member_log(
             "export",
-            [
-                {
-                    "partner_id": partner.id,
-                    "res_model": "ir.attachment",
-                    "res_id": attachment.id,
-                    "description": attachment.name,
-                }
-            ],
+            [{"partner_id": partner.id, "res_model": partner._name, "res_id": partner.id, "description": name}],
         )
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+        return name, content
 
     def _member_personal_data(self):
         """What the addons and Odoo hold on this member, as plain data (the companies the user may see)."""
@@ -179,10 +185,18 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # erasure
     # ------------------------------------------------------------------
+    def _member_family(self):
+        """The members and all their contacts, as superuser.
+
+        sudo and active_test=False: an erasure must reach archived child contacts and contacts of companies the
+        manager cannot see; a search with the manager's rights would leave them, names and addresses intact."""
+        partners = self.commercial_partner_id
+        return self.sudo().with_context(active_test=False).search([("id", "child_of", partners.ids)])
+
     def _member_erasure_blockers(self):
         """{partner: [reason]} for the members the law or Odoo requires to keep as they are."""
         partners = self.commercial_partner_id
-        family = self.with_context(active_test=False).search([("id", "child_of", partners.ids)])
+        family = partners._member_family()
         # sudo: an obligation in any company blocks, even one the user cannot see
         moves = (
             self.env["account.move"]
@@ -232,7 +246,7 @@ class ResPartner(models.Model):
         if blockers:
             reasons = "\n".join(f"- {partner.display_name}: {' '.join(why)}" for partner, why in blockers.items())
             raise UserError(self.env._("These members cannot be erased:\n%(reasons)s", reasons=reasons))
-        family = self.with_context(active_test=False).search([("id", "child_of", partners.ids)])
+        family = partners._member_family()
         # sudo below: the erasure reaches records of every company and the chatter; the caller is a member
         # manager (checked by the wizard) and the trail records who did it
         self.env["member.audit.log"]._member_log(
@@ -259,6 +273,7 @@ class ResPartner(models.Model):
             ]
         ).unlink()
         self.env["mail.followers"].sudo().search([("partner_id", "in", family.ids)]).unlink()
+        family._member_erase_traces()
         family.sudo().with_context(tracking_disable=True).write(
             {
                 "email": False,
@@ -282,3 +297,142 @@ class ResPartner(models.Model):
         for partner in family.sudo():  # one name each, so lists still tell erased members apart
             partner.with_context(tracking_disable=True).name = self.env._("Erased member %(id)s", id=partner.id)
         return True
+
+    def _member_erase_traces(self):
+        """Remove what names these contacts outside their own record: the export files and the contacts'
+        attachments, their outgoing mails, their barcodes in every company, and their name, email and phone
+        in the messages by, to or about them on other documents (orders, invoices).
+
+        ``self`` is the whole family, as superuser. The documents and their messages stay (orders and invoices
+        are kept by law), only the strings that identify the member are replaced. The content of files attached
+        to those documents (e.g. a printed invoice) is kept as the legal record it is."""
+        labels = {partner.id: self.env._("Erased member %(id)s", id=partner.id) for partner in self}
+        replacements = {}
+        for partner in self:
+            for text, label in (
+                (partner.name, labels[partner.id]),
+                (partner.email, ""),
+                (partner.email_normalized, ""),
+                (partner.phone, ""),
+                (partner.phone_sanitized, ""),
+            ):
+                if text and len(text.strip()) > 1:
+                    replacements[text] = label
+                    replacements.setdefault(str(html_escape(text)), label)
+        # barcode is company-dependent: one JSONB value per company, the ORM reads and writes only the current one
+        self.flush_recordset(["barcode"])
+        barcodes = self.env.execute_query(
+            SQL("SELECT barcode FROM res_partner WHERE id IN %s AND barcode IS NOT NULL", tuple(self.ids))
+        )
+        for (per_company,) in barcodes:
+            replacements.update(dict.fromkeys((code for code in per_company.values() if code), ""))
+        emails = [email for email in {*self.mapped("email"), *self.mapped("email_normalized")} if email]
+        Attachment = self.env["ir.attachment"].sudo()
+        Attachment.search(
+            Domain.OR(
+                [
+                    [("res_model", "=", "res.partner"), ("res_id", "in", self.ids)],
+                    # the access-request files, wherever they were attached (before they were streamed)
+                    [("name", "in", [f"member-data-{partner_id}.json" for partner_id in self.ids])],
+                ]
+            )
+        ).unlink()
+        mails = Domain.OR([[("recipient_ids", "in", self.ids)], *([("email_to", "ilike", email)] for email in emails)])
+        self.env["mail.mail"].sudo().search(mails).unlink()  # unsent mails to the member
+        documents = self._member_documents()
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                Domain.OR(
+                    [
+                        [("author_id", "in", self.ids)],
+                        [("partner_ids", "in", self.ids)],
+                        *([("email_from", "ilike", email)] for email in emails),
+                        *([("model", "=", model), ("res_id", "in", ids)] for model, ids in documents.items()),
+                    ]
+                )
+            )
+        )
+        # files on those documents and messages stay (a signed quotation, a printed invoice): their names are
+        # scrubbed like the messages
+        attachments = messages.attachment_ids | Attachment.search(
+            Domain.OR([("res_model", "=", model), ("res_id", "in", ids)] for model, ids in documents.items())
+        )
+        self._member_scrub(messages, attachments, replacements)
+        self.env.execute_query(SQL("UPDATE res_partner SET barcode = NULL WHERE id IN %s", tuple(self.ids)))
+        self.invalidate_recordset(["barcode"])
+
+    def _member_documents(self):
+        """{model: ids} of the documents with a chatter made out to these contacts (orders, invoices, cards)."""
+        documents = {}
+        for name, model in self.env.registry.items():
+            field = model._fields.get("partner_id")
+            if (
+                model._abstract
+                or model._transient
+                or not model._auto
+                or name == "res.partner"
+                or "message_ids" not in model._fields
+                or not field
+                or field.type != "many2one"
+                or field.comodel_name != "res.partner"
+                or not field.store
+            ):
+                continue
+            # one search per model with a chatter, not per record
+            records = self.env[name].sudo().with_context(active_test=False).search([("partner_id", "in", self.ids)])
+            if records:
+                documents[name] = records.ids
+        return documents
+
+    @api.model
+    def _member_scrub(self, messages, attachments, replacements):
+        """Replace the member's strings in messages, their tracked values and notifications, and in the names
+        of attachments (one query per table)."""
+        if not replacements:
+            return
+        self.env.flush_all()
+        # longest first: "Wang Fang (home)" before "Wang Fang"
+        pairs = sorted(replacements.items(), key=lambda pair: -len(pair[0]))
+
+        def scrubbed(column):
+            expression = SQL.identifier(column)
+            for text, label in pairs:
+                expression = SQL("replace(%s, %s, %s)", expression, text, label)
+            return SQL("%s = %s", SQL.identifier(column), expression)
+
+        def update(table, columns, where):
+            assignments = SQL(", ").join(scrubbed(column) for column in columns)
+            self.env.execute_query(SQL("UPDATE %s SET %s WHERE %s", SQL.identifier(table), assignments, where))
+
+        if attachments:
+            update("ir_attachment", ["name", "description"], SQL("id IN %s", tuple(attachments.ids)))
+        if not messages:
+            self.env.invalidate_all()
+            return
+        ids = tuple(messages.ids)
+        update(
+            "mail_message",
+            [
+                "subject",
+                "body",
+                "email_from",
+                "reply_to",
+                "incoming_email_to",
+                "incoming_email_cc",
+                "outgoing_email_to",
+            ],
+            SQL("id IN %s", ids),
+        )
+        # the sender's address of the member's own messages: the author (renamed) is enough
+        self.env.execute_query(
+            SQL("UPDATE mail_message SET email_from = NULL WHERE id IN %s AND author_id IN %s", ids, tuple(self.ids))
+        )
+        update(
+            "mail_tracking_value",
+            ["old_value_char", "new_value_char", "old_value_text", "new_value_text"],
+            SQL("mail_message_id IN %s", ids),
+        )
+        update("mail_notification", ["mail_email_address", "failure_reason"], SQL("mail_message_id IN %s", ids))
+        self.env.invalidate_all()

@@ -8,6 +8,8 @@ from . import test_member_benefits
 from . import test_member_pos_tour
 from . import test_member_portal
 from . import test_member_privacy
+from . import test_member_privacy_leaks
+from . import test_member_backup
 from . import test_member_import_wizard
 from . import test_member_exports
 from . import test_member_bulk

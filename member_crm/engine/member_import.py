@@ -24,6 +24,14 @@ Decisions:
   a key the same file imported twice would create everybody twice.
 - A key (member number, phone, email) already used by an earlier row of the
   file makes the later row an error, whether the earlier row is valid or not.
+- Hostile files are refused, each with its reason, before they cost memory:
+  a file larger than the upload cap (the company's setting); an XLSX whose
+  parts unpack past five times the cap or more than 100 times their size;
+  more than ``MAX_ROWS`` lines (blank ones count: they cost time) or
+  ``MAX_COLUMNS`` header columns; a CSV record longer than ``MAX_ROW_CHARS``.
+  Both readers stream: blank lines are counted, not kept; cells past the
+  header's width are dropped (the row is flagged if they hold something);
+  an XLSX sheet's declared dimension is ignored.
 """
 
 import codecs
@@ -31,6 +39,7 @@ import csv
 import datetime
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -99,6 +108,23 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+# English text of the file-level refusals (the wizard shows its own, translated)
+FILE_MESSAGES = {
+    "empty": "The file is empty.",
+    "encoding": "The file's encoding could not be recognised.",
+    "csv": "The file cannot be read as CSV: {detail}",
+    "xlsx": "The file cannot be read as XLSX: {detail}",
+    "xlsx_missing": "XLSX files need the Python package openpyxl.",
+    "no_header": "The first line of the file must name the columns.",
+    "too_big": "The file has {size} MB, more than the {limit} MB allowed.",
+    "xlsx_unzipped": "The XLSX file unpacks to {size} MB, more than the {limit} MB allowed.",
+    "xlsx_ratio": "The XLSX file unpacks to {ratio} times its size (at most {limit}): refused as a zip bomb.",
+    "too_many_rows": "The file has more than {limit} lines.",
+    "too_many_columns": "The header names {columns} columns, more than the {limit} allowed.",
+    "row_too_long": "Row {row} is longer than {limit} characters.",
+}
+
+
 class ImportFileError(Exception):
     """The whole file cannot be read: ``code`` says why, ``params`` give the details."""
 
@@ -106,6 +132,12 @@ class ImportFileError(Exception):
         super().__init__(code, params)
         self.code = code
         self.params = params
+
+    def __str__(self):
+        text = FILE_MESSAGES.get(self.code)
+        if text is None:
+            return f"{self.code}: {self.params}"
+        return text.format_map({"detail": "", **self.params})
 
 
 @dataclass
@@ -132,40 +164,73 @@ class Table:
     header: list
     rows: list  # [(row number, [cells])]
     encoding: str = ""
-    empty_rows: list = field(default_factory=list)
+    empty_rows: int = 0  # blank lines after the header
+    extra_cells: dict = field(default_factory=dict)  # row number -> cells, for rows wider than the header
 
 
 # ----------------------------------------------------------------------
 # reading
 # ----------------------------------------------------------------------
-def decode(data):
-    """(text, encoding) of the file's bytes; undecodable bytes stay as surrogates (see ``encoding`` problems)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", "surrogateescape"), "utf-8-sig"
-    for bom, name in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            try:
-                return data[len(bom) :].decode(name), "utf-16"
-            except UnicodeDecodeError as error:
-                raise ImportFileError("encoding") from error
+# Limits of what is read (hostile files, module docstring). The wizard passes the
+# company's upload cap as ``max_bytes``; the rest are fixed.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# lines read, blank ones included (a file of empty lines costs time, not memory)
+MAX_ROWS = 500_000
+# columns of the header; data cells beyond the header are not kept
+MAX_COLUMNS = 200
+# characters of one CSV record (all its physical lines): a cell longer than MAX_TEXT is refused anyway
+MAX_ROW_CHARS = 128 * 1024
+# XLSX: uncompressed size at most this many times the upload cap, and a compression ratio
+# at most XLSX_MAX_RATIO once the content passes XLSX_RATIO_FLOOR bytes
+XLSX_UNZIPPED_FACTOR = 5
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FLOOR = 10 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def _megabytes(size):
+    return round(size / (1024 * 1024), 1)
+
+
+def check_size(size, max_bytes=MAX_FILE_BYTES):
+    """Refuse a file of ``size`` bytes larger than the upload cap (before its bytes are even decoded)."""
+    if size > max_bytes:
+        raise ImportFileError("too_big", size=_megabytes(size), limit=_megabytes(max_bytes))
+
+
+def _is_utf8(data):
+    """Whether the bytes are UTF-8, decoded chunk by chunk (no copy of the whole file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        text = data.decode("utf-8")
+        for start in range(0, len(view), _CHUNK):
+            decoder.decode(view[start : start + _CHUNK])
+        decoder.decode(b"", True)
     except UnicodeDecodeError:
-        text = None
-    if text is not None:
-        return text, "utf-8"
+        return False
+    return True
+
+
+def detect_encoding(data):
+    """The codec the file is read with (module docstring); undecodable bytes make their row fail later."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if _is_utf8(data):
+        return "utf-8"
     # some lines are not UTF-8: UTF-8 still, if most lines with non-ASCII bytes are
     utf8 = other = 0
-    for line in data.splitlines():
-        if max(line, default=0) < 0x80:
+    stream = io.BytesIO(data)
+    for line in iter(lambda: stream.readline(_CHUNK), b""):
+        if line.isascii():
             continue
         try:
             line.decode("utf-8")
             utf8 += 1
         except UnicodeDecodeError:
             other += 1
-    encoding = "utf-8" if utf8 > other else "gb18030"
-    return data.decode(encoding, "surrogateescape"), encoding
+    return "utf-8" if utf8 > other else "gb18030"
 
 
 _SURROGATES = re.compile("[\udc80-\udcff]")
@@ -177,73 +242,200 @@ def has_bad_bytes(text):
     return _SURROGATES.search(text) is not None
 
 
-def read_csv(data):
-    text, encoding = decode(data)
-    if not text.strip():
-        raise ImportFileError("empty")
-    sample = text[:65536]
+class _RowTooLong(Exception):
+    pass
+
+
+class _Lines:
+    """The physical lines of a text stream for ``csv.reader``, at most ``limit`` characters per record.
+
+    The csv module's own field limit is process-wide (Odoo raises it to 500 MB at start): this one
+    belongs to the import. ``used`` counts the characters given since the reader's last record.
+    """
+
+    def __init__(self, stream, limit):
+        self.stream = stream
+        self.limit = limit
+        self.used = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.stream.readline(self.limit - self.used + 1)
+        if not line:
+            raise StopIteration
+        self.used += len(line)
+        if self.used > self.limit:
+            raise _RowTooLong
+        return line
+
+
+def _all_blank(cells):
+    # count() runs in C: an XLSX gap of empty rows is a tuple of None per row
+    if cells.count(None) + cells.count("") == len(cells):
+        return True
+    return all(_blank(c) for c in cells)
+
+
+class _TableBuilder:
+    """Rows as they are read: blank lines counted, not kept; data rows cut to the header's width."""
+
+    def __init__(self, encoding, max_rows):
+        self.encoding = encoding
+        self.max_rows = max_rows
+        self.count = 0  # lines read, blank ones included: the spreadsheet's row number
+        self.header = None
+        self.width = 0
+        self.rows = []
+        self.empty = 0
+        self.extra = {}
+
+    def add(self, cells):
+        self.count += 1
+        if self.count > self.max_rows:
+            raise ImportFileError("too_many_rows", limit=self.max_rows)
+        if _all_blank(cells):
+            if self.header is not None:
+                self.empty += 1
+            return
+        if self.header is None:
+            header = ["" if cell is None else str(cell).strip() for cell in cells]
+            while header and not header[-1]:
+                header.pop()
+            if len(header) > MAX_COLUMNS:
+                raise ImportFileError("too_many_columns", columns=len(header), limit=MAX_COLUMNS)
+            if not header:
+                raise ImportFileError("no_header")
+            self.header, self.width = header, len(header)
+            return
+        if len(cells) > self.width:
+            if not _all_blank(cells[self.width :]):
+                self.extra[self.count] = len(cells)
+            cells = cells[: self.width]
+        self.rows.append((self.count, list(cells)))
+
+    def table(self):
+        if self.header is None:
+            raise ImportFileError("empty")
+        return Table(
+            header=self.header, rows=self.rows, encoding=self.encoding, empty_rows=self.empty, extra_cells=self.extra
+        )
+
+
+def read_csv(data, max_rows=MAX_ROWS):
+    """A CSV file, streamed: no decoded copy of the file, no list of its lines."""
+    encoding = detect_encoding(data)
+    sample = data[:65536].decode(encoding, "ignore")
     try:
         dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] or sample, delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(1 << 30)  # a huge cell is a row error (too long), not a reader crash
+    stream = io.TextIOWrapper(
+        io.BytesIO(data),
+        encoding=encoding,
+        # UTF-16 must decode whole; the others keep unreadable bytes for the row's ``encoding`` problem
+        errors="strict" if encoding == "utf-16" else "surrogateescape",
+        newline="",
+    )
+    lines = _Lines(stream, MAX_ROW_CHARS)
+    builder = _TableBuilder(encoding, max_rows)
     try:
-        lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for cells in csv.reader(lines, delimiter=delimiter):
+            lines.used = 0
+            builder.add(cells)
+    except _RowTooLong as error:
+        raise ImportFileError("row_too_long", row=builder.count + 1, limit=MAX_ROW_CHARS) from error
+    except UnicodeDecodeError as error:
+        raise ImportFileError("encoding") from error
     except csv.Error as error:
         raise ImportFileError("csv", detail=str(error)) from error
-    finally:
-        csv.field_size_limit(old_limit)
-    table = _table(lines, encoding)
-    return table
+    return builder.table()
 
 
-def read_xlsx(data):
+def check_xlsx(data, max_bytes=MAX_FILE_BYTES):
+    """Refuse a zip bomb from its directory, before any part of it is decompressed.
+
+    The sizes are the ones the archive declares; Python's zipfile never inflates a member
+    past its declared size (it stops, then fails the CRC check).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise ImportFileError("xlsx", detail=str(error)) from error
+    unzipped = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    if unzipped > max_bytes * XLSX_UNZIPPED_FACTOR:
+        raise ImportFileError(
+            "xlsx_unzipped", size=_megabytes(unzipped), limit=_megabytes(max_bytes * XLSX_UNZIPPED_FACTOR)
+        )
+    if unzipped > XLSX_RATIO_FLOOR and unzipped > packed * XLSX_MAX_RATIO:
+        raise ImportFileError("xlsx_ratio", ratio=unzipped // max(packed, 1), limit=XLSX_MAX_RATIO)
+
+
+def read_xlsx(data, max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS):
+    """The first sheet, streamed; its declared dimension is ignored (a 5 KB file may claim A1:XFD1048576)."""
+    check_xlsx(data, max_bytes)
     try:
         import openpyxl  # only XLSX imports need it
     except ImportError as error:  # pragma: no cover - Odoo ships openpyxl
         raise ImportFileError("xlsx_missing") from error
+    builder = _TableBuilder("xlsx", max_rows)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        lines = [list(values) for values in sheet.iter_rows(values_only=True)]
-        workbook.close()
     except Exception as error:  # openpyxl raises many kinds for a broken file
         raise ImportFileError("xlsx", detail=str(error)) from error
-    return _table(lines, "xlsx")
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        # the header: the first row that is not blank, one column more than allowed to see a wider one
+        for values in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
+            builder.add(values)
+            if builder.header is not None:
+                break
+        if builder.header is not None:
+            # the data: only the header's columns
+            for values in sheet.iter_rows(min_row=builder.count + 1, max_col=builder.width, values_only=True):
+                builder.add(values)
+    except ImportFileError:
+        raise
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise ImportFileError("xlsx", detail=str(error)) from error
+    finally:
+        workbook.close()
+    return builder.table()
 
 
-def read_file(data, filename=""):
+def read_file(data, filename="", max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS):
     if not data:
         raise ImportFileError("empty")
+    check_size(len(data), max_bytes)
     if filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
-        return read_xlsx(data)
-    return read_csv(data)
+        return read_xlsx(data, max_bytes, max_rows)
+    return read_csv(data, max_rows)
 
 
 def _blank(cell):
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _table(lines, encoding):
-    numbered = [(number, cells) for number, cells in enumerate(lines, start=1)]
-    empty = [number for number, cells in numbered if all(_blank(c) for c in cells)]
-    data_lines = [(number, cells) for number, cells in numbered if not all(_blank(c) for c in cells)]
-    if not data_lines:
-        raise ImportFileError("empty")
-    header_number, header = data_lines[0]
-    header = ["" if cell is None else str(cell).strip() for cell in header]
-    while header and not header[-1]:
-        header.pop()
-    if not header:
-        raise ImportFileError("no_header")
-    return Table(
-        header=header,
-        rows=data_lines[1:],
-        encoding=encoding,
-        empty_rows=[n for n in empty if n > header_number],
-    )
+def mask(text):
+    """A sample shown in place of a sensitive value: its first and last two characters."""
+    text = str(text)
+    if len(text) <= 4:
+        return "*" * len(text)
+    return text[:2] + "*" * (len(text) - 4) + text[-2:]
+
+
+def is_id_number(cell):
+    """Whether a cell holds a resident identity card number (its check digit right)."""
+    try:
+        parse_id_number(cell)
+    except CellError:
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------
@@ -491,8 +683,11 @@ def validate(table, mapping, level_map=None, today=None):
     rows = []
     for number, cells in table.rows:
         row = Row(number=number, values={})
-        if len(cells) > width and any(not _blank(c) for c in cells[width:]):
-            row.problems.append(Problem(number, "", "extra_cells", {"cells": len(cells), "columns": width}))
+        extra = table.extra_cells.get(number)
+        if not extra and len(cells) > width and any(not _blank(c) for c in cells[width:]):
+            extra = len(cells)
+        if extra:
+            row.problems.append(Problem(number, "", "extra_cells", {"cells": extra, "columns": width}))
         for index, target in mapped:
             cell = cells[index] if index < len(cells) else None
             if _blank(cell):

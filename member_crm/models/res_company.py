@@ -85,6 +85,11 @@ class ResCompany(models.Model):
         help="Members are told by email of points that expire within this many days.",
     )
     member_number_prefix = fields.Char(default="M")
+    member_import_max_mb = fields.Integer(
+        string="Import File Limit (MB)",
+        default=50,
+        help="Member import files larger than this are refused before they are read.",
+    )
     member_sequence_id = fields.Many2one("ir.sequence", string="Member Number Sequence", copy=False)
 
     @api.constrains(
@@ -95,6 +100,7 @@ class ResCompany(models.Model):
         "member_points_pending_days",
         "member_points_expiry_months",
         "member_points_reminder_days",
+        "member_import_max_mb",
     )
     def _check_member_settings(self):
         for company in self:
@@ -115,6 +121,8 @@ class ResCompany(models.Model):
                 )
             if company.member_max_drop < 1:
                 raise ValidationError(self.env._("A review must be allowed to drop at least one level."))
+            if company.member_import_max_mb < 1:
+                raise ValidationError(self.env._("The import file limit must be at least 1 MB."))
 
     def write(self, vals):
         res = super().write(vals)

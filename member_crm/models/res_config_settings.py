@@ -15,6 +15,7 @@ class ResConfigSettings(models.TransientModel):
     member_sale_qualify_on = fields.Selection(related="company_id.member_sale_qualify_on", readonly=False)
     member_auto_enroll = fields.Boolean(related="company_id.member_auto_enroll", readonly=False)
     member_number_prefix = fields.Char(related="company_id.member_number_prefix", readonly=False)
+    member_import_max_mb = fields.Integer(related="company_id.member_import_max_mb", readonly=False)
     member_loyalty_program_id = fields.Many2one(related="company_id.member_loyalty_program_id", readonly=False)
     member_points_pending_days = fields.Integer(related="company_id.member_points_pending_days", readonly=False)
     member_points_expiry_months = fields.Integer(related="company_id.member_points_expiry_months", readonly=False)

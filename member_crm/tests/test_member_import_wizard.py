@@ -3,11 +3,13 @@ import csv
 import datetime
 import io
 import random
+import zipfile
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
-from odoo.tools import config
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL, config
 
 from odoo.addons.base.tests.common import BaseCommon
 
@@ -150,6 +152,8 @@ class TestMemberImportWizard(MemberBenefitsMixin, BaseCommon):
         self.assertEqual(self.env["res.partner"].search_count([]), partners)
         self.assertEqual(self.existing.name, "Existing Chen", "never overwritten")
         self.assertEqual(self.existing.email, "chen@example.cn", "filled where empty")
+        line = self.env["member.audit.log"].search([("partner_id", "=", self.existing.id)])
+        self.assertIn("contact fields filled: Email", line.description)
         membership = self._membership(self.existing, self.company)
         self.assertTrue(membership.number, "numbered by the company's sequence")
         self.assertEqual(membership.tier_id, self.tiers["STD"], "placed as an enrolment places")
@@ -253,3 +257,230 @@ class TestMemberImportWizard(MemberBenefitsMixin, BaseCommon):
         self.assertEqual(
             len(self.env["member.ledger"].search([("partner_id", "in", members.partner_id.ids)])), len(members)
         )
+
+
+ID_NUMBER = "11010519491231002X"
+OFFICER = "member_crm.group_member_crm_officer,base.group_partner_manager"
+MANAGER = "member_crm.group_member_crm_manager,base.group_partner_manager"
+
+
+@tagged("post_install", "-at_install")
+class TestMemberImportSecurity(MemberBenefitsMixin, BaseCommon):
+    """Issue 12: uploads are private and cleared, value and identity columns are managers', hostile files refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "Store B"})
+        cls.tiers = cls._member_enable(cls.company_a)
+        cls.tiers_b = cls._member_enable(cls.company_b)
+        cls.program = cls._member_points_program(cls.company_a)
+        cls.today = datetime.date.today()
+
+        def user(login, groups, company):
+            return new_test_user(
+                cls.env, login=login, groups=groups, company_id=company.id, company_ids=[Command.set(company.ids)]
+            )
+
+        cls.officer_a = user("imp_officer_a", OFFICER, cls.company_a)
+        cls.officer_a2 = user("imp_officer_a2", OFFICER, cls.company_a)
+        cls.officer_b = user("imp_officer_b", OFFICER, cls.company_b)
+        cls.manager_a = user("imp_manager_a", MANAGER, cls.company_a)
+
+    def upload(self, user, data, filename="members.csv", **values):
+        """The wizard as ``user`` creates and reads it (RPC: create, then the Read File button)."""
+        wizard = (
+            self.env["member.import"]
+            .with_user(user)
+            .create({"file": base64.b64encode(data), "filename": filename, "spend_as_of": self.today, **values})
+        )
+        wizard.action_analyse()
+        return wizard
+
+    def id_file(self):
+        return csv_bytes(
+            [["M000501", "甲", "13800138501", ID_NUMBER]], header=["会员卡号", "姓名", "手机号", "身份证号"]
+        )
+
+    def value_file(self):
+        return csv_bytes(
+            [
+                ["M000601", "张三", "13800138601", "", "", "金卡", "120", "3,500.00", "7"],
+                ["M000602", "李四", "13800138602", "", "", "普卡", "", "", ""],
+            ]
+        )
+
+    def test_uploads_are_the_uploader_own(self):
+        wizard = self.upload(self.officer_a, self.id_file())
+        self.assertTrue(wizard.column_ids)
+        for other in (self.officer_b, self.officer_a2, self.manager_a):
+            for model in ("member.import", "member.import.column", "member.import.level", "member.import.issue"):
+                self.assertFalse(self.env[model].with_user(other).search_read([], ["id"]), (other.login, model))
+            with self.assertRaises(AccessError):
+                wizard.with_user(other).read(["file"])
+            with self.assertRaises(AccessError):
+                wizard.column_ids.with_user(other).read(["sample"])
+            with self.assertRaises(AccessError):
+                wizard.with_user(other).write({"filename": "stolen.csv"})
+        self.assertEqual(self.env["member.import"].with_user(self.officer_a).search([]), wizard)
+
+    def test_wizard_of_a_company_not_allowed_is_refused(self):
+        with self.assertRaises(AccessError):
+            self.env["member.import"].with_user(self.officer_a).create(
+                {"file": base64.b64encode(self.id_file()), "company_id": self.company_b.id}
+            )
+
+    def test_id_samples_are_masked(self):
+        wizard = self.upload(self.officer_a, self.id_file())
+        sample = wizard.column_ids.filtered(lambda c: c.target == "id_number").sample
+        self.assertNotIn(ID_NUMBER, sample)
+        self.assertEqual(sample, "11**************2X")
+        # a column the synonyms do not know is masked too, on its value
+        other = self.upload(
+            self.manager_a, csv_bytes([["甲", "13800138501", ID_NUMBER]], header=["姓名", "手机号", "证照"])
+        )
+        self.assertNotIn(ID_NUMBER, "".join(other.column_ids.mapped("sample")))
+
+    def test_officer_cannot_import_value_or_identity_columns(self):
+        for data, columns in (
+            (self.value_file(), ["等级", "积分", "累计消费", "消费次数"]),
+            (self.id_file(), ["身份证号"]),
+        ):
+            wizard = self.upload(self.officer_a, data)
+            for action in (wizard.action_dry_run, wizard.action_apply):
+                with self.assertRaises(AccessError) as refusal:
+                    action()
+                for column in columns:
+                    self.assertIn(column, str(refusal.exception))
+                self.assertIn("Only members managers", str(refusal.exception))
+        self.assertFalse(self.env["member.membership"].search([("number", "in", ["M000501", "M000601"])]))
+        # the same files without those columns go through
+        wizard = self.upload(self.officer_a, self.value_file())
+        wizard.column_ids.filtered(lambda c: c.target in ("level", "points", "spend", "orders")).target = False
+        wizard.action_apply()
+        self.assertEqual(wizard.rows_valid, 2)
+        members = self.env["member.membership"].search([("number", "in", ["M000601", "M000602"])])
+        self.assertEqual(members.tier_id, self.tiers["STD"], "placed as an enrolment places, no imported level")
+        self.assertFalse(self.env["member.points.lot"].search([("partner_id", "in", members.partner_id.ids)]))
+
+    def test_manager_import_writes_one_audit_line_per_member(self):
+        Log = type(self.env["member.audit.log"])
+        creates = []
+        original = Log.create
+
+        def create(records, vals_list):
+            creates.append(len(vals_list))
+            return original(records, vals_list)
+
+        existing = self.env["res.partner"].create({"name": "Existing", "phone": "+8613800138602"})
+        wizard = self.upload(self.manager_a, self.value_file())
+        for line in wizard.level_ids:
+            line.tier_id = {"金卡": self.tiers["GOLD"], "普卡": self.tiers["STD"]}[line.old_level]
+        with patch.object(Log, "create", create):
+            wizard.action_apply()
+        self.assertEqual(creates, [3], "the file's line and one per member, in one create")
+        lines = self.env["member.audit.log"].search([("action", "=", "import"), ("partner_id", "!=", False)])
+        zhang = self.env["member.membership"].search([("number", "=", "M000601")])
+        by_partner = {line.partner_id: line for line in lines}
+        self.assertEqual(set(by_partner), {zhang.partner_id, existing})
+        line = by_partner[zhang.partner_id]
+        self.assertEqual((line.user_id, line.res_model, line.res_id), (self.manager_a, "member.membership", zhang.id))
+        for part in ("new contact", "member number set: M000601", "tier none -> Gold", "points 0 -> 120"):
+            self.assertIn(part, line.description)
+        self.assertIn("historical spend recorded: 3500, 7 orders", line.description)
+        line = by_partner[existing]
+        self.assertNotIn("new contact", line.description)
+        self.assertIn("tier none -> Standard", line.description)
+        self.assertNotIn("13800138602", line.description, "no personal data in the trail")
+
+    def test_manager_import_of_id_numbers_is_logged_without_them(self):
+        with patch.dict(config.options, {KEY_OPTION: crypto.generate_key()}):
+            self.upload(self.manager_a, self.id_file()).action_apply()
+        line = self.env["member.audit.log"].search([("action", "=", "import"), ("partner_id", "!=", False)])
+        self.assertIn("stored encrypted", line.description)
+        self.assertNotIn(ID_NUMBER, line.description)
+
+    def test_level_tier_must_be_the_wizard_company_one(self):
+        wizard = self.upload(self.manager_a, self.value_file())
+        with self.assertRaises(UserError):
+            wizard.level_ids[0].tier_id = self.tiers_b["GOLD"]
+        with self.assertRaises(UserError):
+            self.env["member.import.level"].create(
+                {"wizard_id": wizard.id, "old_level": "钻石卡", "tier_id": self.tiers_b["GOLD"].id}
+            )
+
+    def test_upload_is_cleared_once_applied_or_discarded(self):
+        wizard = self.upload(self.manager_a, self.value_file())
+        self.assertTrue(any(wizard.column_ids.mapped("sample")))
+        wizard.action_dry_run()
+        self.assertTrue(wizard.file, "kept between the dry run and the import")
+        wizard.level_ids.tier_id = self.tiers["STD"]
+        wizard.action_apply()
+        self.assertFalse(wizard.file)
+        self.assertFalse(any(wizard.column_ids.mapped("sample")))
+        other = self.upload(self.officer_a, self.id_file())
+        columns = other.column_ids
+        self.assertEqual(other.action_discard(), {"type": "ir.actions.act_window_close"})
+        self.assertFalse(other.exists() or columns.exists())
+
+    def test_upload_cap_is_the_company_setting(self):
+        self.company_a.member_import_max_mb = 1
+        # 1.4 MB: lines of blanks (read as empty rows)
+        data = csv_bytes([["M1", "甲", "13800138000", "", "", "", "", "", ""]]) + (b" " * 120_000 + b"\n") * 12
+        with self.assertRaisesRegex(UserError, "more than the 1.0 MB allowed"):
+            self.upload(self.manager_a, data)
+        self.company_a.member_import_max_mb = 2
+        self.assertEqual(self.upload(self.manager_a, data).state, "map")
+
+    def test_hostile_files_are_refused_with_their_reason(self):
+        wizard_of = self.env["member.import"].with_user(self.manager_a).create
+        bomb = io.BytesIO()
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("xl/sheet.xml", "w") as sheet:
+            for _i in range(12):
+                sheet.write(b" " * (1024 * 1024))
+        for data, filename, message in (
+            (bomb.getvalue(), "bomb.xlsx", "zip bomb"),
+            ('姓名,手机号\n"'.encode() + b"x" * 200_000 + b'",1\n', "huge.csv", "Row 2 is longer than"),
+        ):
+            wizard = wizard_of({"file": base64.b64encode(data), "filename": filename})
+            with self.assertRaisesRegex(UserError, message):
+                wizard.action_analyse()
+
+    def test_dump_after_import_holds_no_clear_id_number(self):
+        """Every table, read as a dump reads it (row by row, as text; bytea in hex), inside the test's transaction.
+
+        pg_dump (test_member_privacy) only sees committed data; an import commits too much to clean up after
+        (contacts, memberships, sequences, the audit trail), so the same search runs in SQL on this transaction.
+        """
+        data = self.id_file()
+        with patch.dict(config.options, {KEY_OPTION: crypto.generate_key()}):
+            wizard = self.upload(self.manager_a, data)
+            wizard.action_apply()
+            self.assertEqual(wizard.rows_changed, 1)
+            self.assertEqual(self.env["member.sensitive.value"].search([]).value, ID_NUMBER)
+        self.env.flush_all()
+        needles = [ID_NUMBER, ID_NUMBER.lower(), base64.b64encode(data).hex()[:64]]
+        tables = [
+            name
+            for (name,) in self.env.execute_query(
+                SQL(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
+                )
+            )
+        ]
+        self.assertIn("member_import_column", tables)
+        found = [
+            table
+            for table in tables
+            if self.env.execute_query(
+                SQL(
+                    "SELECT 1 FROM %s AS t WHERE strpos(t::text, %s) > 0 OR strpos(t::text, %s) > 0 "
+                    "OR strpos(t::text, %s) > 0 LIMIT 1",
+                    SQL.identifier(table),
+                    *needles,
+                )
+            )
+        ]
+        self.assertEqual(found, [], "the clear ID number, or the uploaded file, is still in these tables")

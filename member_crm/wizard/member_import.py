@@ -18,6 +18,14 @@ valid rows, set-based, in the one transaction of the button:
   any other points;
 - ID and passport numbers encrypted (``member.sensitive.value``).
 
+Security: each user sees only their own uploads (record rules: Odoo 19 gives
+transient models none); the file and the column samples are cleared once the
+import is applied or discarded, and samples of ID numbers are masked. Columns
+that mint value (level, points, spend, orders) or carry identity documents
+(ID, passport) are for members managers only; a level's tier must belong to
+the wizard's company. Every member the import changes gets an audit line
+saying what changed, from what to what (no personal data in it).
+
 Every write is keyed (ledger and points lots by membership, memberships by
 partner and company), so importing the same file again changes nothing. The
 dry run does everything but write. Base_import is not used: it would create
@@ -32,7 +40,7 @@ import re
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize
 
 from ..engine import member_import as engine
@@ -70,6 +78,15 @@ PARTNER_FIELDS = {
     "zip": "zip",
 }
 SENSITIVE = {"id_number": "cn_id_number", "passport_number": "passport_number"}
+# columns only members managers may import: they mint value (tiers, points, qualifying spend) or carry
+# identity documents
+MANAGER_TARGETS = ("level", "points", "spend", "orders", "id_number", "passport_number")
+MANAGER_GROUP = "member_crm.group_member_crm_manager"
+
+
+def _number(value):
+    """120.0 -> "120", 3500.5 -> "3500.5": figures in audit lines."""
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
 class MemberImportPreset(models.Model):
@@ -107,7 +124,8 @@ class MemberImport(models.TransientModel):
     _name = "member.import"
     _description = "Import Members"
 
-    file = fields.Binary(required=True, attachment=False)
+    # not required: cleared once the import is applied (the button checks a file is there)
+    file = fields.Binary(attachment=False)
     filename = fields.Char()
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, readonly=True)
     preset_id = fields.Many2one(
@@ -151,8 +169,11 @@ class MemberImport(models.TransientModel):
         self.ensure_one()
         if not self.file:
             raise UserError(self.env._("Choose the file to import."))
+        max_bytes = self.company_id.member_import_max_mb * 1024 * 1024
         try:
-            return engine.read_file(base64.b64decode(self.file), self.filename or "")
+            # the size from the base64 text: a file over the cap is not even decoded
+            engine.check_size(len(self.file) * 3 // 4, max_bytes)
+            return engine.read_file(base64.b64decode(self.file), self.filename or "", max_bytes=max_bytes)
         except engine.ImportFileError as error:
             raise UserError(self._member_file_message(error)) from error
 
@@ -170,7 +191,7 @@ class MemberImport(models.TransientModel):
                 {
                     "index": index,
                     "header": header,
-                    "sample": str(samples[index])[:60] if index < len(samples) and samples[index] is not None else "",
+                    "sample": self._member_sample(samples[index] if index < len(samples) else None, mapping.get(index)),
                     "target": mapping.get(index),
                 },
             )
@@ -180,6 +201,15 @@ class MemberImport(models.TransientModel):
         self._member_fill_levels(table, mapping)
         self.state = "map"
         return self._member_reopen()
+
+    @api.model
+    def _member_sample(self, cell, target):
+        """The first value of a column, as the mapping screen shows it: ID and passport numbers masked."""
+        if cell is None:
+            return ""
+        if target in SENSITIVE or engine.is_id_number(cell):
+            return engine.mask(str(cell).strip())[:60]
+        return str(cell)[:60]
 
     def _member_fill_levels(self, table, mapping):
         level_index = next((i for i, t in mapping.items() if t == "level"), None)
@@ -221,7 +251,19 @@ class MemberImport(models.TransientModel):
         self.env["member.membership"].check_access("create")
         self._member_run(apply=True)
         self.state = "done"
+        self._member_clear_upload()
         return self._member_reopen()
+
+    def action_discard(self):
+        """Close the wizard and delete the upload with it (file, samples, problems), without waiting for the
+        transient vacuum."""
+        self.unlink()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _member_clear_upload(self):
+        """The file and the column samples hold members' personal data: once imported, they go."""
+        self.column_ids.write({"sample": False})
+        self.write({"file": False})
 
     def action_save_preset(self):
         self.ensure_one()
@@ -256,6 +298,9 @@ class MemberImport(models.TransientModel):
         mapping = {c.index: c.target for c in self.column_ids if c.target}
         if not mapping:
             mapping = engine.guess_mapping(table.header)
+        self._member_check_rights(mapping, table.header)
+        # the tiers must be the wizard's company's, even if the wizard's company was written after them
+        self.level_ids._check_company()
         level_map = {lv.old_level: lv.tier_id.id for lv in self.level_ids if lv.tier_id}
         try:
             rows = engine.validate(table, mapping, level_map, today=fields.Date.context_today(self))
@@ -297,12 +342,33 @@ class MemberImport(models.TransientModel):
                 "rows_new": len(plan["new"]),
                 "rows_matched": len(plan["existing"]),
                 "rows_changed": changed,
-                "empty_rows": len(table.empty_rows),
+                "empty_rows": table.empty_rows,
                 "problems_file": self._member_problems_csv(problems, mapping, table.header) if problems else False,
                 "problems_filename": re.sub(r"\.[^.]*$", "", self.filename or "import") + "-problems.csv",
             }
         )
         return rows
+
+    def _member_check_rights(self, mapping, header):
+        """Levels, points, spend, orders, ID and passport numbers: members managers only (MANAGER_TARGETS)."""
+        restricted = sorted((index, target) for index, target in mapping.items() if target in MANAGER_TARGETS)
+        if not restricted or self.env.user.has_group(MANAGER_GROUP):
+            return
+        labels = self._member_target_labels()
+        raise AccessError(
+            self.env._(
+                "Only members managers can import levels, points, spend, order counts, ID and passport numbers. "
+                "Unmap these columns to import the rest of the file: %(columns)s",
+                columns=", ".join(
+                    f"{header[index] if index < len(header) else index} ({labels.get(target, target)})"
+                    for index, target in restricted
+                ),
+            )
+        )
+
+    def _member_target_labels(self):
+        """{target: label in the user's language}."""
+        return dict(self.env["member.import.column"]._fields["target"]._description_selection(self.env))
 
     def _member_check_setup(self, targets):
         company = self.company_id
@@ -412,6 +478,8 @@ class MemberImport(models.TransientModel):
         today = fields.Date.context_today(self)
         self.env["res.partner"].check_access("create")
         new_rows = plan["new"]
+        # what the matched members were before, for the audit trail
+        before = self._member_audit_state([partner_id for _r, partner_id, _m in plan["existing"]])
         if self.orm_create:
             # the database relies on create() overrides of other modules for contacts: slower, as base_import
             created = (
@@ -428,36 +496,124 @@ class MemberImport(models.TransientModel):
             )
         partner_of = dict(zip((row.number for row in new_rows), created.ids, strict=True))  # row number -> partner
         changed_rows = {row.number for row in new_rows}
-        changed_rows |= self._member_fill_existing(plan["existing"])
+        filled = self._member_fill_existing(plan["existing"])
+        changed_rows |= set(filled)
         for row, partner_id, _mid in plan["existing"]:
             partner_of[row.number] = partner_id
         all_rows = new_rows + [row for row, _p, _m in plan["existing"]]
         membership_of, created_members = self._member_memberships(all_rows, partner_of, today)
         changed_rows |= {row.number for row in all_rows if membership_of[row.number] in created_members}
         changed_rows |= self._member_opening_tiers(all_rows, membership_of, created_members)
+        ledger_rows = set()
         if {"spend", "orders"} & targets:
-            changed_rows |= self._member_opening_ledger(all_rows, partner_of, membership_of)
+            ledger_rows = self._member_opening_ledger(all_rows, partner_of, membership_of)
+            changed_rows |= ledger_rows
         self._member_place_new(created_members)
         if "points" in targets:
             changed_rows |= self._member_opening_points(all_rows, partner_of, membership_of, today)
+        stored = {}
         if set(SENSITIVE) & targets:
-            changed_rows |= self._member_sensitive(all_rows, partner_of)
+            stored = self._member_sensitive(all_rows, partner_of)
+            changed_rows |= set(stored)
+        after = self._member_audit_state(list(set(partner_of.values())))
+        changes = {
+            "new": {row.number for row in new_rows},
+            "filled": filled,
+            "ledger": ledger_rows,
+            "stored": stored,
+        }
+        summary = {
+            "company_id": company.id,
+            "description": self.env._(
+                "%(file)s: %(new)s new contacts, %(existing)s existing, %(changed)s rows changed something",
+                file=self.filename or "",
+                new=len(new_rows),
+                existing=len(plan["existing"]),
+                changed=len(changed_rows),
+            ),
+        }
+        # one create for the file's line and one line per member changed
         self.env["member.audit.log"]._member_log(
             "import",
-            [
-                {
-                    "company_id": company.id,
-                    "description": self.env._(
-                        "%(file)s: %(new)s new contacts, %(existing)s existing, %(changed)s rows changed something",
-                        file=self.filename or "",
-                        new=len(new_rows),
-                        existing=len(plan["existing"]),
-                        changed=len(changed_rows),
-                    ),
-                }
-            ],
+            [summary] + self._member_audit_entries(all_rows, partner_of, membership_of, before, after, changes),
         )
         return len(changed_rows)
+
+    def _member_audit_state(self, partner_ids):
+        """{partner id: {"number", "tier", "points"}} of the wizard company's members among ``partner_ids``.
+
+        sudo: read for the audit trail only, on the file's contacts in the wizard's company (an officer
+        importing contacts may not read cards).
+        """
+        if not partner_ids:
+            return {}
+        self.env.flush_all()
+        Membership = self.env["member.membership"].sudo()
+        Membership.invalidate_model(["number", "tier_id"])
+        state = {
+            membership.partner_id.id: {"number": membership.number, "tier": membership.tier_id.name, "points": 0.0}
+            for membership in Membership.search_fetch(
+                [("company_id", "=", self.company_id.id), ("partner_id", "in", partner_ids)],
+                ["partner_id", "number", "tier_id"],
+            )
+        }
+        program = self.company_id.member_loyalty_program_id
+        if program:
+            Card = self.env["loyalty.card"].sudo()
+            Card.invalidate_model(["points"])
+            for card in Card.search_fetch(
+                [("partner_id", "in", partner_ids), ("program_id", "=", program.id)], ["partner_id", "points"]
+            ):
+                state.setdefault(card.partner_id.id, {"number": False, "tier": False, "points": 0.0})
+                state[card.partner_id.id]["points"] += card.points
+        return state
+
+    def _member_audit_entries(self, rows, partner_of, membership_of, before, after, changes):
+        """One audit line per member the import changed: what, from what, to what (no personal data)."""
+        Partner = self.env["res.partner"]
+        none = self.env._("none")
+        entries = []
+        for row in rows:
+            partner_id = partner_of[row.number]
+            old, new = before.get(partner_id, {}), after.get(partner_id, {})
+            parts = []
+            if row.number in changes["new"]:
+                parts.append(self.env._("new contact"))
+            if new.get("number") and not old.get("number"):
+                parts.append(self.env._("member number set: %(number)s", number=new["number"]))
+            if (old.get("tier") or False) != (new.get("tier") or False):
+                parts.append(
+                    self.env._("tier %(old)s -> %(new)s", old=old.get("tier") or none, new=new.get("tier") or none)
+                )
+            old_points, new_points = old.get("points") or 0.0, new.get("points") or 0.0
+            if round(old_points - new_points, 2):
+                parts.append(self.env._("points %(old)s -> %(new)s", old=_number(old_points), new=_number(new_points)))
+            if changes["filled"].get(row.number):
+                labels = [Partner._fields[name]._description_string(self.env) for name in changes["filled"][row.number]]
+                parts.append(self.env._("contact fields filled: %(fields)s", fields=", ".join(labels)))
+            if row.number in changes["ledger"]:
+                parts.append(
+                    self.env._(
+                        "historical spend recorded: %(spend)s, %(orders)s orders",
+                        spend=_number(row.values.get("spend") or 0),
+                        orders=row.values.get("orders") or 0,
+                    )
+                )
+            if changes["stored"].get(row.number):
+                parts.append(
+                    self.env._("stored encrypted: %(fields)s", fields=", ".join(changes["stored"][row.number]))
+                )
+            if parts:
+                entries.append(
+                    {
+                        "company_id": self.company_id.id,
+                        "partner_id": partner_id,
+                        "res_model": "member.membership",
+                        "res_id": membership_of[row.number],
+                        "description": "; ".join(parts),
+                    }
+                )
+        return entries
 
     @api.model
     def _member_partner_vals(self, values, computed=True):
@@ -486,13 +642,16 @@ class MemberImport(models.TransientModel):
         return vals
 
     def _member_fill_existing(self, existing):
-        """Existing contacts get the fields they lack; nothing they have is overwritten."""
+        """Existing contacts get the fields they lack; nothing they have is overwritten.
+
+        Returns {row number: [contact fields filled]}.
+        """
         if not existing:
-            return set()
+            return {}
         names = list(PARTNER_FIELDS.values())
         partners = self.env["res.partner"].with_context(active_test=False).browse([p for _r, p, _m in existing])
         current = {p["id"]: p for p in partners.read(names, load=None)}
-        changed = set()
+        changed = {}
         writes = defaultdict(list)  # frozen vals -> partner ids
         for row, partner_id, _mid in existing:
             have = current[partner_id]
@@ -503,7 +662,7 @@ class MemberImport(models.TransientModel):
             }
             if vals:
                 writes[tuple(sorted(vals.items()))].append(partner_id)
-                changed.add(row.number)
+                changed[row.number] = sorted(vals)
         for vals, ids in writes.items():
             partners.browse(ids).with_context(tracking_disable=True).write(dict(vals))
         return changed
@@ -722,7 +881,7 @@ class MemberImport(models.TransientModel):
                 [("partner_id", "in", list(set(partner_of.values()))), ("company_id", "=", self.company_id.id)]
             )
         }
-        vals_list, changed = [], set()
+        vals_list, changed = [], defaultdict(list)  # row number -> names of the attributes stored
         for row in rows:
             for key, code in SENSITIVE.items():
                 if key in row.values and (partner_of[row.number], code) not in existing and code in attributes:
@@ -734,9 +893,9 @@ class MemberImport(models.TransientModel):
                             "value": row.values[key],
                         }
                     )
-                    changed.add(row.number)
+                    changed[row.number].append(attributes[code].name)
         Value.create(vals_list)
-        return changed
+        return dict(changed)
 
     # ------------------------------------------------------------------
     # messages (the engine gives codes; the user reads them in their language)
@@ -760,6 +919,34 @@ class MemberImport(models.TransientModel):
             "xlsx": self.env._("The file cannot be read as XLSX: %(detail)s", detail=error.params.get("detail", "")),
             "xlsx_missing": self.env._("XLSX files need the Python package openpyxl on the server."),
             "no_header": self.env._("The first line of the file must name the columns."),
+            "too_big": self.env._(
+                "The file has %(size)s MB, more than the %(limit)s MB allowed (Members > Configuration > Settings).",
+                size=error.params.get("size"),
+                limit=error.params.get("limit"),
+            ),
+            "xlsx_unzipped": self.env._(
+                "The XLSX file unpacks to %(size)s MB, more than the %(limit)s MB allowed.",
+                size=error.params.get("size"),
+                limit=error.params.get("limit"),
+            ),
+            "xlsx_ratio": self.env._(
+                "The XLSX file unpacks to %(ratio)s times its size (at most %(limit)s): it is refused as a zip bomb.",
+                ratio=error.params.get("ratio"),
+                limit=error.params.get("limit"),
+            ),
+            "too_many_rows": self.env._(
+                "The file has more than %(limit)s lines: split it.", limit=error.params.get("limit")
+            ),
+            "too_many_columns": self.env._(
+                "The header names %(columns)s columns, more than the %(limit)s allowed.",
+                columns=error.params.get("columns"),
+                limit=error.params.get("limit"),
+            ),
+            "row_too_long": self.env._(
+                "Row %(row)s is longer than %(limit)s characters: the file is refused.",
+                row=error.params.get("row"),
+                limit=error.params.get("limit"),
+            ),
             "mapped_twice": self.env._(
                 "Several columns are imported as the same field: %(fields)s", fields=fields_text
             ),
@@ -857,10 +1044,13 @@ class MemberImportColumn(models.TransientModel):
 class MemberImportLevel(models.TransientModel):
     _name = "member.import.level"
     _description = "Import Members: Level"
+    _check_company_auto = True
 
     wizard_id = fields.Many2one("member.import", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="wizard_id.company_id")
     old_level = fields.Char(string="Level in the File", readonly=True)
-    tier_id = fields.Many2one("member.tier")
+    # a tier of another company is refused: the import would place members on it
+    tier_id = fields.Many2one("member.tier", check_company=True)
 
 
 class MemberImportIssue(models.TransientModel):

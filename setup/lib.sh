@@ -47,30 +47,64 @@ find_odoo() {
 }
 
 # find_odoo_python: sets ODOO_PYTHON, the interpreter that runs $ODOO_BIN
-# ($ODOO_PYTHON wins if set), checked by importing odoo with it.
+# ($ODOO_PYTHON wins if set), checked by importing odoo with it. Follows what
+# $ODOO_BIN runs: a Python script's shebang (`#!/venv/bin/python3`,
+# `#!/usr/bin/env python3`), or a shell wrapper's `exec /path/python .../odoo-bin "$@"`
+# (or `exec /venv/bin/odoo "$@"`, followed in turn), at most four files deep.
 find_odoo_python() {
-    local py="${ODOO_PYTHON:-}"
+    local py="${ODOO_PYTHON:-}" file depth line word words shebang tried=""
     if [ -z "$py" ]; then
-        local real shebang
-        real=$(readlink -f "$ODOO_BIN")
-        shebang=$(head -n 1 "$real" 2>/dev/null | tr -d '\r')
-        case "$shebang" in
-            '#!'*python*)
-                py=${shebang#\#!}
-                py=${py# }
-                case "$py" in
-                    */env\ *) py=$(command -v "${py##* }" || true) ;;
-                    *) py=${py%% *} ;;
-                esac ;;
-        esac
+        file=$(readlink -f "$ODOO_BIN")
+        for depth in 1 2 3 4; do
+            [ -f "$file" ] || break
+            tried="$tried $file"
+            shebang=$(head -n 1 "$file" 2>/dev/null | tr -d '\r')
+            case "$shebang" in
+                '#!'*python*)
+                    words=${shebang#\#!}
+                    read -r -a words <<<"$words"
+                    if [ "${words[0]##*/}" = env ]; then
+                        for word in "${words[@]:1}"; do
+                            case "$word" in -*|*=*) ;; *) py=$(command -v "$word" || true); break ;; esac
+                        done
+                    else
+                        py=${words[0]}
+                    fi
+                    break ;;
+                '#!'*sh*) ;;
+                *) break ;;
+            esac
+            # a shell wrapper: the last `exec` line names the program it becomes
+            line=$(grep -E '^[[:space:]]*exec[[:space:]]' "$file" | tail -n 1 | tr -d '\r')
+            [ -n "$line" ] || break
+            read -r -a words <<<"$line"
+            file=""
+            for word in "${words[@]:1}"; do
+                word=${word//\"/}
+                word=${word//\'/}
+                case "$word" in
+                    -*|*=*|env|*/env) continue ;;  # exec options, VAR=value, env
+                    *'$'*) break ;;  # a variable: cannot tell
+                esac
+                case "${word##*/}" in
+                    python*) py=$(command -v "$word" || true) ;;
+                    *) file=$(readlink -f "$(command -v "$word" || printf '%s' "$word")") ;;
+                esac
+                break
+            done
+            [ -z "$py" ] && [ -n "$file" ] || break
+        done
         if [ -z "$py" ]; then
+            # a console script of a virtualenv whose shebang we could not read
+            local real
+            real=$(readlink -f "$ODOO_BIN")
             for candidate in "$(dirname "$real")/python3" "$(dirname "$real")/python"; do
                 if [ -x "$candidate" ]; then py=$candidate; break; fi
             done
         fi
     fi
     if [ -z "$py" ] || ! "$py" -c 'import odoo.release' >/dev/null 2>&1; then
-        die "cannot tell which Python runs $ODOO_BIN; set ODOO_PYTHON to it (the interpreter that can 'import odoo')"
+        die "cannot tell which Python runs $ODOO_BIN (read:${tried:- nothing}); set ODOO_PYTHON to it (the interpreter that can 'import odoo')"
     fi
     ODOO_PYTHON=$py
 }

@@ -7,7 +7,7 @@ import * as PartnerList from "@point_of_sale/../tests/pos/tours/utils/partner_li
 import { registry } from "@web/core/registry";
 
 // The Python test (test_member_pos_tour.py) sets up the member, the products and the points
-// program, runs this tour, then checks the order, the upgrade and the bonus on the server.
+// program, runs this tour, then checks the orders, the upgrade and the bonuses on the server.
 registry.category("web_tour.tours").add("member_crm_pos_member_tour", {
     steps: () =>
         [
@@ -25,7 +25,7 @@ registry.category("web_tour.tours").add("member_crm_pos_member_tour", {
                 trigger: ".o_member_panel .o_member_tier_badge:contains('Standard')",
             },
             { content: "member panel: number", trigger: ".o_member_panel .o_member_number:contains('MT0000')" },
-            { content: "member panel: points", trigger: ".o_member_panel .o_member_points:contains('40')" },
+            { content: "member panel: points", trigger: ".o_member_panel .o_member_points:contains('40.00')" },
             { content: "member panel: progress", trigger: ".o_member_panel .o_member_progress:contains('Gold')" },
             { content: "member panel: benefits", trigger: ".o_member_panel .o_member_benefits:contains('Bonus x1.5')" },
             ProductScreen.addOrderline("Tour Tea", "1"),
@@ -38,8 +38,46 @@ registry.category("web_tour.tours").add("member_crm_pos_member_tour", {
             PaymentScreen.clickValidate(),
             ReceiptScreen.isShown(),
             { content: "receipt: member number", trigger: ".o_member_receipt:contains('MT0000')" },
-            { content: "receipt: tier", trigger: ".o_member_receipt:contains('Standard')" },
-            { content: "receipt: bonus (estimate)", trigger: ".o_member_receipt_bonus:contains('50')" },
+            // the order upgraded the member on the server: the till read the summary again
+            { content: "receipt: new tier", trigger: ".o_member_receipt:contains('Gold')" },
+            {
+                content: "receipt: bonus (estimate)",
+                trigger: ".o_member_receipt_bonus:contains('50')",
+            },
+            {
+                content: "receipt: balance left by the order (40 + 100 + 50 tier bonus)",
+                trigger: ".o_member_receipt_points:contains('190')",
+            },
+            ReceiptScreen.clickNextOrder(),
+            // a second sale to the same member in one session: the new balance, not the loaded one
+            ProductScreen.clickPartnerButton(),
+            PartnerList.searchCustomerValue("MT0000"),
+            PartnerList.clickPartner("Tour Member"),
+            {
+                content: "second order: the panel shows the balance after the first order",
+                trigger: ".o_member_panel .o_member_points:contains('190.00')",
+            },
+            {
+                content: "second order: the panel shows the tier reached by the first order",
+                trigger: ".o_member_panel .o_member_tier_badge:contains('Gold')",
+            },
+            ProductScreen.addOrderline("Tour Tea", "1"),
+            {
+                content: "the panel and pos_loyalty's own points summary read the same card",
+                trigger: ".loyalty-points-balance:contains('190')",
+            },
+            {
+                content: "second order: the panel still shows the balance before this order",
+                trigger: ".o_member_panel .o_member_points:contains('190.00')",
+            },
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Cash"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+            {
+                content: "second receipt: 190 + 100 + 50 tier bonus",
+                trigger: ".o_member_receipt_points:contains('340')",
+            },
             ReceiptScreen.clickNextOrder(),
             // early access: a Gold-only product is refused to other customers before payment
             ProductScreen.addOrderline("Gold Preview Bag", "1"),

@@ -1,11 +1,6 @@
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { PosOrder } from "@point_of_sale/app/models/pos_order";
-import { PosStore } from "@point_of_sale/app/services/pos_store";
-import { OrderSummary } from "@point_of_sale/app/screens/product_screen/order_summary/order_summary";
-import { ResPartner } from "@point_of_sale/app/models/res_partner";
-import { MemberPanel } from "./member_panel/member_panel";
 
 const { DateTime } = luxon;
 
@@ -17,10 +12,46 @@ function isoDate(value) {
 }
 
 patch(PosOrder.prototype, {
+    /** The customer's membership summary (res.partner.pos_member_data), false for non-members. */
     getMemberData() {
         return this.getPartner()?.pos_member_data || false;
     },
-    /** Offline the POS can only estimate the bonus: the server computes it when the order is paid. */
+    /**
+     * The member's card of the company's member points program, as pos_loyalty keeps it in the
+     * till: fetched when the member is picked, its points set from the server once an order is
+     * validated (PosStore.postProcessLoyalty). Undefined while pos_loyalty has not loaded it.
+     */
+    getMemberCard() {
+        const member = this.getMemberData();
+        if (!member || !member.program_id) {
+            return undefined;
+        }
+        const cards = this.models["loyalty.card"];
+        const partnerId = this.getPartner().id;
+        return (
+            (member.card_id && cards.get(member.card_id)) ||
+            // a first order creates the card: pos_loyalty then loads it under its new id
+            cards.find(
+                (card) =>
+                    card.id > 0 &&
+                    card.program_id?.id === member.program_id &&
+                    card.partner_id?.id === partnerId
+            )
+        );
+    },
+    /** Spendable points: pos_loyalty's live card, else the figure loaded with the partner. */
+    getMemberPoints() {
+        const card = this.getMemberCard();
+        return card ? card.points : this.getMemberData().points || 0;
+    },
+    /**
+     * The balance this order left on the card, known once the server confirmed it (set after the
+     * sync, see PosStore.memberAfterSync); undefined for an order paid offline or reprinted later.
+     */
+    getMemberPointsAfter() {
+        return this.uiState?.memberPointsAfter;
+    },
+    /** The till only estimates the bonus: the server computes it when the order is paid. */
     getMemberBonusEstimate() {
         const member = this.getMemberData();
         if (!member || !member.bonus_factor || this.priceExcl <= 0) {
@@ -53,25 +84,3 @@ patch(PosOrder.prototype, {
         return messages;
     },
 });
-
-patch(PosStore.prototype, {
-    async pay() {
-        const blocked = this.getOrder()?.getMemberEarlyAccessBlocked() || [];
-        if (blocked.length) {
-            // refused before payment, in the browser: a paid order is never refused at sync
-            this.dialog.add(AlertDialog, { title: _t("Early access"), body: blocked.join("\n") });
-            return;
-        }
-        return super.pay(...arguments);
-    },
-});
-
-patch(ResPartner.prototype, {
-    /** Loaded members are found by member number in the till's own search, offline too. */
-    get searchString() {
-        const number = this.pos_member_data?.number;
-        return number ? `${super.searchString} ${number}` : super.searchString;
-    },
-});
-
-OrderSummary.components = { ...OrderSummary.components, MemberPanel };

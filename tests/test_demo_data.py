@@ -75,6 +75,21 @@ def test_orders_are_sorted_per_member_and_everybody_active_bought(data):
     assert all(m.key in by_member for m in active)
 
 
+def test_members_joined_before_their_first_order(data):
+    """Member Since comes from here: a day in the window's first half, never after the member's first order."""
+    assert len(data.joined) == len(data.members)
+    first = {}
+    for order in data.orders:
+        first.setdefault(order.member_key, order.date.date())
+    start = dt.date(2025, 5, 23)
+    for member, joined in zip(data.members, data.joined, strict=True):
+        assert joined == dd.member_joined(member, 18, END)
+        assert start <= joined < start + dt.timedelta(days=275), joined
+        if member.key in first:
+            assert joined <= first[member.key], member.key
+    assert len(set(data.joined)) > 100, "members joined on many different days"
+
+
 def test_spend_spreads_over_the_tier_ladder(data):
     """The next issue's default ladder (2,000 / 8,000 / 20,000 / 50,000) must find members at several rungs."""
     spend = {}

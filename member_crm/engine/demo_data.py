@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 DEFAULT_SEED = 20261123
-DEFAULT_MEMBERS = 200
+DEFAULT_MEMBERS = 40  # setup/run's default: about 370 orders, loaded in a minute or two on 2 cores
 DEFAULT_MONTHS = 18
 
 # Namespace for the deterministic POS order uuids (uuid5 of the order key).
@@ -323,6 +323,31 @@ def _months_back(end: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, day)
 
 
+def _member_plan(member: Member, months: int, end: dt.date | None, seed: int):
+    """(random generator, window start, join day offset, active days) of one member's history."""
+    _validate(0, months)
+    end = end or dt.date.today()
+    start = _months_back(end, months)
+    span_days = (end - start).days
+    active_share = next(s for s in SEGMENTS if s[0] == member.segment)[4]
+    rng = random.Random(f"{seed}:orders:{member.key}:{months}:{end.isoformat()}")
+    # Members join at a random point of the window's first half; lapsed ones stop early.
+    join = rng.randrange(max(1, span_days // 2))
+    active_days = max(1, int((span_days - join) * active_share))
+    return rng, start, join, active_days
+
+
+def member_joined(
+    member: Member,
+    months: int = DEFAULT_MONTHS,
+    end: dt.date | None = None,
+    seed: int = DEFAULT_SEED,
+) -> dt.date:
+    """The day ``member`` joined: on or before their first order (``member_orders``, same arguments)."""
+    _rng, start, join, _active_days = _member_plan(member, months, end, seed)
+    return start + dt.timedelta(days=join)
+
+
 def member_orders(
     member: Member,
     months: int = DEFAULT_MONTHS,
@@ -334,16 +359,8 @@ def member_orders(
     Sorted by date; every date lies in [end - months, end). Order keys are
     ``<member key>-<n>`` and so unique across the data set.
     """
-    _validate(0, months)
-    end = end or dt.date.today()
-    start = _months_back(end, months)
-    span_days = (end - start).days
-    segment = next(s for s in SEGMENTS if s[0] == member.segment)
-    _, _, rate, sale_share, active_share = segment
-    rng = random.Random(f"{seed}:orders:{member.key}:{months}:{end.isoformat()}")
-    # Members join at a random point of the window; lapsed ones stop early.
-    join = rng.randrange(max(1, span_days // 2))
-    active_days = max(1, int((span_days - join) * active_share))
+    rng, start, join, active_days = _member_plan(member, months, end, seed)
+    _, _, rate, sale_share, _active_share = next(s for s in SEGMENTS if s[0] == member.segment)
     expected = rate * active_days / 30.4
     count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
     if member.segment != "lapsed":
@@ -379,6 +396,7 @@ class DemoData:
     members: tuple
     orders: tuple
     catalog: tuple = CATALOG
+    joined: tuple = ()  # each member's join date (``member_joined``), in the order of ``members``
 
 
 def generate(
@@ -389,5 +407,10 @@ def generate(
 ) -> DemoData:
     """The whole demo data set in memory (fine for hundreds or thousands)."""
     _validate(members, months)
+    end = end or dt.date.today()
     member_list = tuple(iter_members(members, seed))
-    return DemoData(member_list, tuple(iter_orders(member_list, months, end, seed)))
+    return DemoData(
+        member_list,
+        tuple(iter_orders(member_list, months, end, seed)),
+        joined=tuple(member_joined(member, months, end, seed) for member in member_list),
+    )

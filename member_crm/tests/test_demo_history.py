@@ -29,8 +29,23 @@ class TestDemoHistory(TestPoSCommon):
         self.assertTrue(expected_pos and expected_sale, "the seed must give both channels")
 
         Demo = self.env["member.crm.demo"]
-        result = Demo._load_demo_history(members=8, months=6, seed=3, end_date=end, pos_config=self.config)
+        calls = []
+        result = Demo._load_demo_history(
+            members=8,
+            months=6,
+            seed=3,
+            end_date=end,
+            pos_config=self.config,
+            progress=lambda done, total, left: calls.append((done, total, left)),
+        )
         self.assertEqual(result, {"partners": 8, "pos_orders": expected_pos, "sale_orders": expected_sale})
+        # progress: orders done / total after each batch, and the time left
+        total = expected_pos + expected_sale
+        self.assertEqual({t for _d, t, _l in calls}, {total})
+        self.assertEqual([d for d, _t, _l in calls], sorted(d for d, _t, _l in calls))
+        self.assertEqual(calls[-1][0], total)
+        self.assertIsNotNone(calls[0][2], "the first batch already tells the time left")
+        self.assertEqual(calls[-1][2], 0)
 
         partners = self.env["res.partner"].search([("ref", "in", [m.key for m in data.members])])
         self.assertEqual(len(partners), 8)
@@ -39,6 +54,13 @@ class TestDemoHistory(TestPoSCommon):
         pos_orders = self.env["pos.order"].search([("partner_id", "in", partners.ids)])
         self.assertEqual(len(pos_orders), expected_pos)
         self.assertEqual(set(pos_orders.mapped("state")), {"done"}, "paid, and the session we opened was closed")
+        session = pos_orders.session_id
+        self.assertEqual(len(session), 1)
+        self.assertEqual(session.state, "closed")
+        # stock moved once, at the closing (not one picking per order)
+        self.assertEqual(len(session.picking_ids), 1)
+        self.assertEqual(session.picking_ids.state, "done")
+        self.assertFalse(pos_orders.picking_ids)
         window_start = dt.datetime(2025, 12, 28)
         self.assertTrue(all(window_start <= d < dt.datetime(2026, 6, 30) for d in pos_orders.mapped("date_order")))
         first = min(data.orders, key=lambda o: (o.channel != "pos", o.date))
@@ -55,14 +77,38 @@ class TestDemoHistory(TestPoSCommon):
         for order in sale_orders:
             self.assertEqual(order.invoice_ids.invoice_date, order.date_order.date())
 
-        again = Demo._load_demo_history(members=8, months=6, seed=3, end_date=end, pos_config=self.config)
+        calls.clear()
+        again = Demo._load_demo_history(
+            members=8,
+            months=6,
+            seed=3,
+            end_date=end,
+            pos_config=self.config,
+            progress=lambda done, total, left: calls.append((done, total, left)),
+        )
         self.assertEqual(again, {"partners": 0, "pos_orders": 0, "sale_orders": 0})
+        self.assertFalse(calls, "nothing to do, nothing to report")
 
         # the run command then turns membership on and places the demo members
-        started = Demo._demo_start_membership(self.env.company)
+        started = Demo._demo_start_membership(self.env.company, months=6, seed=3, end_date=end)
         memberships = self.env["member.membership"].search([("partner_id", "in", partners.ids)])
         self.assertEqual(len(memberships), 8)
         self.assertTrue(all(memberships.mapped("tier_id")))
         self.assertEqual(started["members"], 8)
         ledger = self.env["member.ledger"].search([("partner_id", "in", partners.ids)])
         self.assertEqual(len(ledger.filtered(lambda e: e.source_model == "pos.order")), expected_pos)
+
+        # each member joined on their generated join date, and shows their last document
+        joined = {member.key: day for member, day in zip(data.members, data.joined, strict=True)}
+        last = {}
+        for order in pos_orders:
+            last[order.partner_id] = max(last.get(order.partner_id, order.date_order), order.date_order)
+        for invoice in invoices:  # sales count when paid, on their invoice date
+            when = dt.datetime.combine(invoice.invoice_date, dt.time())
+            last[invoice.partner_id] = max(last.get(invoice.partner_id, when), when)
+        for membership in memberships:
+            partner = membership.partner_id
+            self.assertEqual(membership.member_since, joined[partner.ref], partner.ref)
+            self.assertEqual(partner.member_since, joined[partner.ref])
+            self.assertEqual(membership.last_qualifying_at, last.get(partner), partner.ref)
+        self.assertLess(max(memberships.mapped("member_since")), end - dt.timedelta(days=30))

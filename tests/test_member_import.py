@@ -9,9 +9,11 @@ import codecs
 import datetime
 import io
 import random
+from decimal import Decimal
 
 import pytest
 
+from member_crm.engine import cells
 from member_crm.engine import member_import as mi
 
 TODAY = datetime.date(2026, 11, 23)
@@ -54,10 +56,17 @@ def run(data, level_map=LEVELS):
         (1, datetime.date(1900, 1, 1)),
         (61, datetime.date(1900, 3, 1)),
         (datetime.datetime(2024, 1, 31, 8, 0), datetime.date(2024, 1, 31)),
+        # registration times of legacy systems: the time of day is dropped
+        ("2019-05-12 10:33:00", datetime.date(2019, 5, 12)),
+        ("2019/5/12 10:33", datetime.date(2019, 5, 12)),
+        ("2019年5月12日 10:33", datetime.date(2019, 5, 12)),
+        ("2019-05-12T10:33:00", datetime.date(2019, 5, 12)),
+        ("2019-05-12  10:33:00.000", datetime.date(2019, 5, 12)),
+        ("12.05.2019 10:33", datetime.date(2019, 5, 12)),
     ],
 )
 def test_dates(cell, expected):
-    assert mi.parse_date(cell, TODAY) == expected
+    assert cells.parse_date(cell, TODAY) == expected
 
 
 @pytest.mark.parametrize(
@@ -72,11 +81,13 @@ def test_dates(cell, expected):
         (45322.5, "date_format"),
         (60, "date_invalid"),
         ("=TODAY()", "formula"),
+        ("2019-05-12 10", "date_format"),
+        ("2019-05-12 午后", "date_format"),
     ],
 )
 def test_bad_dates(cell, code):
-    with pytest.raises(mi.CellError) as error:
-        mi.parse_date(cell, TODAY)
+    with pytest.raises(cells.CellError) as error:
+        cells.parse_date(cell, TODAY)
     assert error.value.code == code
 
 
@@ -97,7 +108,7 @@ def test_bad_dates(cell, code):
     ],
 )
 def test_phones(cell, expected):
-    assert mi.normalize_phone(cell) == expected
+    assert cells.normalize_phone(cell) == expected
 
 
 @pytest.mark.parametrize(
@@ -115,17 +126,17 @@ def test_phones(cell, expected):
     ],
 )
 def test_bad_phones(cell, code):
-    with pytest.raises(mi.CellError) as error:
-        mi.normalize_phone(cell)
+    with pytest.raises(cells.CellError) as error:
+        cells.normalize_phone(cell)
     assert error.value.code == code
 
 
 def test_amounts_and_counts():
-    assert mi.parse_amount("1,234.50") == mi.Decimal("1234.50")
-    assert mi.parse_amount("¥88") == mi.Decimal("88.00")
-    assert mi.parse_amount("88元") == mi.Decimal("88.00")
-    assert mi.parse_amount(12.5) == mi.Decimal("12.50")
-    assert mi.parse_count("3") == 3
+    assert cells.parse_amount("1,234.50") == Decimal("1234.50")
+    assert cells.parse_amount("¥88") == Decimal("88.00")
+    assert cells.parse_amount("88元") == Decimal("88.00")
+    assert cells.parse_amount(12.5) == Decimal("12.50")
+    assert cells.parse_count("3") == 3
     for cell, code in [
         ("-5", "negative"),
         ("abc", "number"),
@@ -133,29 +144,29 @@ def test_amounts_and_counts():
         ("1e12", "too_large"),
         (True, "number"),
     ]:
-        with pytest.raises(mi.CellError) as error:
-            mi.parse_amount(cell)
+        with pytest.raises(cells.CellError) as error:
+            cells.parse_amount(cell)
         assert error.value.code == code
-    with pytest.raises(mi.CellError) as error:
-        mi.parse_count("2.5")
+    with pytest.raises(cells.CellError) as error:
+        cells.parse_count("2.5")
     assert error.value.code == "integer"
 
 
 def test_id_numbers():
-    assert mi.parse_id_number("11010519491231002x") == "11010519491231002X"
-    assert mi.parse_id_number("110105491231002") == "110105491231002"
-    with pytest.raises(mi.CellError):
-        mi.parse_id_number("110105194912310021")  # wrong check digit
+    assert cells.parse_id_number("11010519491231002x") == "11010519491231002X"
+    assert cells.parse_id_number("110105491231002") == "110105491231002"
+    with pytest.raises(cells.CellError):
+        cells.parse_id_number("110105194912310021")  # wrong check digit
 
 
 def test_formula_cells_refused_and_escaped():
     for cell in ("=cmd|' /C calc'!A0", "+SUM(A1)", "-2+3", "@SUM(A1)", "\t=1"):
-        with pytest.raises(mi.CellError) as error:
-            mi.parse_text(cell)
+        with pytest.raises(cells.CellError) as error:
+            cells.parse_text(cell)
         assert error.value.code == "formula"
-        assert mi.escape_formula(cell).startswith("'")
-    assert mi.escape_formula("张三") == "张三"
-    assert mi.escape_formula(5) == 5
+        assert cells.escape_formula(cell).startswith("'")
+    assert cells.escape_formula("张三") == "张三"
+    assert cells.escape_formula(5) == 5
 
 
 # ----------------------------------------------------------------------
@@ -179,8 +190,8 @@ def test_encodings(encoding):
         "email": "zs@example.com",
         "birthdate": datetime.date(1990, 5, 6),
         "level": "gold",
-        "points": mi.Decimal("120.00"),
-        "spend": mi.Decimal("3500.00"),
+        "points": Decimal("120.00"),
+        "spend": Decimal("3500.00"),
     }
     assert table.encoding.replace("-sig", "") in (encoding.replace("-sig", ""), "gb18030", "utf-16")
 
@@ -205,7 +216,7 @@ def test_xlsx_with_excel_cells():
     assert all(r.valid for r in rows), [r.problems for r in rows]
     assert rows[0].values["phone"] == "+8613800138000"
     assert rows[0].values["birthdate"] == datetime.date(1990, 5, 6)
-    assert rows[0].values["spend"] == mi.Decimal("3500.50")
+    assert rows[0].values["spend"] == Decimal("3500.50")
     assert rows[1].values["birthdate"] == datetime.date(1991, 5, 6)
 
 
@@ -227,6 +238,8 @@ def test_preset_mapping_wins_over_synonyms():
     header = ["Kunde", "Handy", "电话"]
     mapping = mi.guess_mapping(header, {"Kunde": "name", "Handy": "phone"})
     assert mapping == {0: "name", 1: "phone"}
+    # a header the preset lists without a target is not imported, even if the synonyms know it
+    assert mi.guess_mapping(["姓名", "备注"], {"备注": False}) == {0: "name"}
 
 
 def test_duplicates_in_file_are_errors_on_later_rows():
@@ -285,8 +298,8 @@ def good_row(rng, index):
         "phone": "+86" + mobile,
         "email": f"user{index}@example.cn",
         "birthdate": birth,
-        "points": mi.Decimal(points).quantize(mi.Decimal("0.01")),
-        "spend": mi.Decimal(f"{spend:.2f}"),
+        "points": Decimal(points).quantize(Decimal("0.01")),
+        "spend": Decimal(f"{spend:.2f}"),
     }
     if level:
         expected["level"] = LEVELS[level]
@@ -405,3 +418,230 @@ def test_bom_is_not_part_of_the_first_header():
     table = mi.read_file(data, "x.csv")
     assert table.header == ["会员卡号", "姓名"]
     assert mi.guess_mapping(table.header) == {0: "member_number", 1: "name"}
+
+
+# ----------------------------------------------------------------------
+# a real retail export: headers, levels, profile, notes, nothing dropped (issue 13)
+# ----------------------------------------------------------------------
+REAL_HEADER = [
+    "会员卡号",
+    "姓名",
+    "手机号",
+    "性别",
+    "生日",
+    "注册时间",
+    "累计消费金额",
+    "可用积分",
+    "会员等级",
+    "邮箱",
+    "备注",
+]
+REAL_TARGETS = [
+    "member_number",
+    "name",
+    "phone",
+    "gender",
+    "birthdate",
+    "member_since",
+    "spend",
+    "points",
+    "level",
+    "email",
+    "notes",
+]
+REAL_ROWS = [
+    ["V0001", "张伟", "13800138001", "男", "1985-03-02", "2019-05-12 10:33:00", "12,800.00", "356", "普通会员", "", ""],
+    [
+        "V0002",
+        "王芳",
+        "13800138002",
+        "女",
+        "1990/7/8",
+        "2019/5/12 10:33",
+        "3500",
+        "1200",
+        "黄金会员",
+        "wf@x.cn",
+        "爱喝茶",
+    ],
+    ["V0003", "李娜", "13800138003", "未知", "", "2020-01-01 09:00:00", "", "0", "铂金会员", "", "-老客户, 勿打扰"],
+    ["V0004", "刘洋", "13800138004", "F", "", "", "80", "", "钻石会员", "", "<script>alert(1)</script>"],
+    ["V0005", "陈静", "13800138005", "male", "", "2021年3月4日 18:20", "", "5", "黑卡会员", "", "第一行\n第二行"],
+]
+# the default ladder (res_company.DEFAULT_LADDER): key, names in English and Chinese and code, invitation only
+LADDER = [
+    ("STD", {"Standard", "普通", "STD"}, False),
+    ("GOLD", {"Gold", "黄金", "GOLD"}, False),
+    ("PLAT", {"Platinum", "铂金", "PLAT"}, False),
+    ("DIA", {"Diamond", "钻石", "DIA"}, False),
+    ("BLACK", {"Black", "黑卡", "BLACK"}, False),
+    ("HON", {"Honorary", "荣誉", "HON"}, True),
+]
+
+
+def test_real_export_headers_are_all_recognised():
+    mapping = mi.guess_mapping(REAL_HEADER)
+    assert [mapping.get(i) for i in range(len(REAL_HEADER))] == REAL_TARGETS
+    english = [
+        "Card No",
+        "Name",
+        "Mobile",
+        "Gender",
+        "Birthday",
+        "Registration Time",
+        "Total Spend",
+        "Available Points",
+        "Member Level",
+        "Email",
+        "Remarks",
+    ]
+    mapping = mi.guess_mapping(english)
+    assert [mapping.get(i) for i in range(len(english))] == REAL_TARGETS
+
+
+@pytest.mark.parametrize(
+    ("header", "target"),
+    [
+        ("可用积分", "points"),
+        ("积分余额", "points"),
+        ("Points Balance", "points"),
+        ("注册时间", "member_since"),
+        ("开卡时间", "member_since"),
+        ("入会时间", "member_since"),
+        ("Member Since", "member_since"),
+        ("Join Date", "member_since"),
+        ("性别", "gender"),
+        ("Sex", "gender"),
+        ("职业", "occupation"),
+        ("Occupation", "occupation"),
+        ("Job Title", "occupation"),
+        ("备注", "notes"),
+        ("说明", "notes"),
+        ("Note", "notes"),
+        ("Remark", "notes"),
+        # not the balance: left for the user, and named as not imported
+        ("累计积分", None),
+        ("储值余额", None),
+    ],
+)
+def test_usual_headers(header, target):
+    assert mi.guess_mapping(["姓名", header]).get(1) == target
+
+
+def test_real_export_levels_match_the_tiers():
+    names = ["普通会员", "黄金会员", "铂金会员", "钻石会员", "黑卡会员"]
+    assert mi.match_levels(names, LADDER) == dict(zip(names, ["STD", "GOLD", "PLAT", "DIA", "BLACK"], strict=True))
+    # 卡, 级 and English case and spaces fold too; codes match
+    assert mi.match_levels(["黄金卡", "钻石级", "gold", " Black ", "plat"], LADDER) == {
+        "黄金卡": "GOLD",
+        "钻石级": "DIA",
+        "gold": "GOLD",
+        " Black ": "BLACK",
+        "plat": "PLAT",
+    }
+    # unknown names are left to the user: 金卡 is not 黄金
+    assert mi.match_levels(["金卡", "银卡", "会员"], LADDER) == {}
+
+
+def test_vip_levels_are_ladder_positions():
+    names = ["VIP0", "VIP1", "vip 2", "V3", "VIP4会员", "VIP5", "VIP12"]
+    assert mi.match_levels(names, LADDER) == {
+        "VIP0": "STD",
+        "VIP1": "GOLD",
+        "vip 2": "PLAT",
+        "V3": "DIA",
+        "VIP4会员": "BLACK",
+        # VIP5: past the top of the ladder (Honorary is given by invitation only), left to the user
+    }
+
+
+def test_level_two_tiers_fit_is_left_to_the_user():
+    ladder = [("A", {"金卡"}, False), ("B", {"金"}, False)]
+    assert mi.match_levels(["金", "金卡会员"], ladder) == {}
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("男", "male"),
+        ("男性", "male"),
+        ("M", "male"),
+        ("Male", "male"),
+        ("女", "female"),
+        ("女士", "female"),
+        ("f", "female"),
+        ("FEMALE", "female"),
+        ("其他", "other"),
+        ("未知", None),
+        ("保密", None),
+        ("unknown", None),
+    ],
+)
+def test_gender(cell, expected):
+    assert cells.parse_gender(cell) == expected
+
+
+@pytest.mark.parametrize("cell", ["1", "0", "2", "男女", "=1"])
+def test_bad_gender(cell):
+    with pytest.raises(cells.CellError) as error:
+        cells.parse_gender(cell)
+    assert error.value.code in ("gender", "formula")
+
+
+def test_notes_kept_as_written():
+    assert cells.parse_note("-老客户, 勿打扰") == "-老客户, 勿打扰"
+    assert cells.parse_note("=HYPERLINK(1)") == "=HYPERLINK(1)"  # stored as text, escaped by exports
+    assert cells.escape_formula(cells.parse_note("=HYPERLINK(1)")) == "'=HYPERLINK(1)"
+    assert cells.parse_note("第一行\n第二行") == "第一行\n第二行"
+    for cell, code in [("a\x00b", "control"), ("长" * (cells.MAX_NOTE + 1), "too_long")]:
+        with pytest.raises(cells.CellError) as error:
+            cells.parse_note(cell)
+        assert error.value.code == code
+
+
+def test_real_export_end_to_end():
+    table = mi.read_file(table_of(REAL_ROWS, header=REAL_HEADER), "export.csv")
+    mapping = mi.guess_mapping(table.header)
+    assert mi.unmapped_columns(table, mapping) == []
+    levels = {row[8] for row in REAL_ROWS}
+    level_map = mi.match_levels(sorted(levels), LADDER)
+    assert len(level_map) == 5
+    rows = mi.validate(table, mapping, level_map, today=TODAY)
+    assert all(row.valid for row in rows), [row.problems for row in rows]
+    first, second, third, fourth, fifth = (row.values for row in rows)
+    assert first == {
+        "member_number": "V0001",
+        "name": "张伟",
+        "phone": "+8613800138001",
+        "gender": "male",
+        "birthdate": datetime.date(1985, 3, 2),
+        "member_since": datetime.date(2019, 5, 12),
+        "spend": Decimal("12800.00"),
+        "points": Decimal("356.00"),
+        "level": "STD",
+    }
+    assert (second["member_since"], second["gender"], second["level"], second["notes"]) == (
+        datetime.date(2019, 5, 12),
+        "female",
+        "GOLD",
+        "爱喝茶",
+    )
+    assert "gender" not in third, "未知: no gender, no error"
+    assert (third["level"], third["notes"]) == ("PLAT", "-老客户, 勿打扰")
+    assert "member_since" not in fourth
+    assert (fourth["gender"], fourth["level"], fourth["notes"]) == ("female", "DIA", "<script>alert(1)</script>")
+    assert (fifth["member_since"], fifth["level"], fifth["notes"]) == (
+        datetime.date(2021, 3, 4),
+        "BLACK",
+        "第一行\n第二行",
+    )
+
+
+def test_columns_with_data_not_mapped_are_listed():
+    header = ["姓名", "手机号", "储值余额", "空列", "累计积分"]
+    rows = [["甲", "13800138001", "100", "", ""], ["乙", "13800138002", "", " ", "30"]]
+    table = mi.read_file(table_of(rows, header=header), "x.csv")
+    mapping = mi.guess_mapping(table.header)
+    assert mapping == {0: "name", 1: "phone"}
+    assert mi.unmapped_columns(table, mapping) == [2, 4], "the empty column is not data"
+    assert mi.unmapped_columns(table, {**mapping, 2: "spend", 4: "points"}) == []

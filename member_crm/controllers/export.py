@@ -5,7 +5,7 @@ return), and its XLSX export writes such text with xlsxwriter's ``write()``,
 which turns a member named ``=HYPERLINK(...)`` into a live formula. Members'
 names, notes and addresses come from customers and from legacy imports: every
 exported text cell that a spreadsheet would run is prefixed with a quote
-(``engine.member_import.escape_formula``), for every model, before Odoo
+(``engine.cells.escape_formula``), for every model, before Odoo
 writes the file. The pivot view's XLSX export (``/web/pivot/export_xlsx``)
 writes its row and column headers, which are group values such as a
 member's name or city, with ``write()`` too: they are escaped the same way.
@@ -20,7 +20,7 @@ from odoo import http
 from odoo.addons.web.controllers.export import CSVExport, ExcelExport
 from odoo.addons.web.controllers.pivot import TableExporter
 
-from ..engine.member_import import escape_formula
+from ..engine.cells import escape_formula
 
 
 def _escaped(rows):

@@ -12,14 +12,22 @@ Decisions:
   GB18030, the superset of GBK and GB2312 that Chinese systems export. Bytes
   the chosen encoding cannot read make their row fail (``encoding``), never
   the whole file silently turn into mojibake.
-- Dates: 2024-01-31, 2024/1/31, 2024年1月31日, 31.01.2024, 20240131 and Excel
-  serial numbers (cells of an XLSX file or digits in a CSV). 01/02/2024 is
-  refused: day-first and month-first systems both write it.
-- Phones: a mainland mobile number has 11 digits starting with 1 (3-9 next);
-  +86 / 0086 / 86 prefixes, spaces, dashes and brackets are dropped; landlines
-  keep their area code. Stored as E.164 (+8613800138000), the form dedupe uses.
-- A text cell starting with = + - @ (or a tab or carriage return) is a
-  spreadsheet formula waiting to run in whoever opens the next export: refused.
+- Cells (dates with or without a time, phones, formulas, gender, notes) are
+  parsed by ``engine.cells``; its docstring says which forms are read.
+- Headers: the usual Chinese and English names of each field (``SYNONYMS``),
+  compared without case, spaces, ``_``, ``-`` and colons; a preset wins.
+- Nothing is dropped silently: a column that holds data but is imported as
+  nothing is listed by ``unmapped_columns``; the wizard names it in the dry
+  run and imports only once each such column is ticked "ignore".
+- Levels: the old system's level names are proposed a tier (``match_levels``)
+  whose name, in any language, or code is the same once case, spaces and the
+  words 会员 (member), 卡 (card), 级 (level) are left out: 黄金会员 and 金卡
+  become 黄金 and 金. ``VIPn`` / ``Vn`` (VIP0, VIP 1, V2会员) name the tier
+  at position n of the ladder counting from 0 (the lowest tier), tiers given
+  by invitation only left out, not the tier whose level is n: levels are
+  spaced (0, 10, 20...) and a shop's VIP0 is its basic card. A VIP number
+  past the top of the ladder is left for the user to map. A name two tiers
+  fit is left too. A preset's mapping wins over all this (the wizard).
 - Every row needs a name and one key (member number, phone or email): without
   a key the same file imported twice would create everybody twice.
 - A key (member number, phone, email) already used by an earlier row of the
@@ -41,7 +49,22 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+
+from .cells import (
+    CellError,
+    blank,
+    normalize_email,
+    normalize_phone,
+    parse_amount,
+    parse_count,
+    parse_date,
+    parse_gender,
+    parse_id_number,
+    parse_key,
+    parse_note,
+    parse_passport,
+    parse_text,
+)
 
 # target field -> kind; the order is the order of the mapping screen
 TARGETS = {
@@ -49,11 +72,14 @@ TARGETS = {
     "name": "text",
     "phone": "phone",
     "email": "email",
+    "gender": "gender",
     "birthdate": "date",
     "member_since": "date",
+    "occupation": "text",
     "street": "text",
     "city": "text",
     "zip": "text",
+    "notes": "note",
     "level": "level",
     "points": "amount",
     "spend": "amount",
@@ -64,48 +90,112 @@ TARGETS = {
 KEYS = ("member_number", "phone", "email")
 REQUIRED = ("name",)
 
-# header texts recognised without a preset (compared case-folded, without spaces, _ and -)
+# header texts recognised without a preset (compared case-folded, without spaces, _, - and colons).
+# Not here on purpose: 累计积分 (points earned over the years, not the balance), 余额 / 储值余额 (stored
+# money, not points): such columns are named as not imported.
 SYNONYMS = {
-    "member_number": ["会员号", "会员编号", "会员卡号", "卡号", "membernumber", "memberno", "cardnumber", "cardno"],
-    "name": ["姓名", "名字", "会员姓名", "客户名称", "客户姓名", "name", "fullname", "customer"],
-    "phone": ["手机", "手机号", "手机号码", "电话", "联系电话", "mobile", "phone", "tel", "telephone"],
-    "email": ["邮箱", "电子邮箱", "邮件", "email", "e-mail", "mail"],
+    "member_number": [
+        "会员号",
+        "会员编号",
+        "会员卡号",
+        "卡号",
+        "membernumber",
+        "memberno",
+        "membercardnumber",
+        "membercardno",
+        "cardnumber",
+        "cardno",
+    ],
+    "name": ["姓名", "名字", "会员姓名", "客户名称", "客户姓名", "name", "fullname", "membername", "customer"],
+    "phone": [
+        "手机",
+        "手机号",
+        "手机号码",
+        "电话",
+        "联系电话",
+        "mobile",
+        "mobilenumber",
+        "mobilephone",
+        "cellphone",
+        "phone",
+        "phonenumber",
+        "tel",
+        "telephone",
+    ],
+    "email": ["邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "emailaddress", "mail"],
+    "gender": ["性别", "gender", "sex"],
     "birthdate": ["生日", "出生日期", "birthday", "birthdate", "dateofbirth", "dob"],
-    "member_since": ["入会日期", "注册日期", "开卡日期", "membersince", "joined", "joindate"],
+    "member_since": [
+        "入会日期",
+        "入会时间",
+        "注册日期",
+        "注册时间",
+        "开卡日期",
+        "开卡时间",
+        "办卡日期",
+        "办卡时间",
+        "membersince",
+        "joined",
+        "joindate",
+        "jointime",
+        "registrationdate",
+        "registrationtime",
+        "registered",
+        "registeredat",
+        "registeredon",
+        "signupdate",
+        "cardopened",
+        "enrolmentdate",
+        "enrollmentdate",
+    ],
+    "occupation": ["职业", "职位", "occupation", "profession", "job", "jobtitle", "jobposition"],
     "street": ["地址", "详细地址", "街道", "address", "street"],
     "city": ["城市", "city"],
     "zip": ["邮编", "zip", "postcode", "postalcode"],
-    "level": ["等级", "会员等级", "级别", "level", "tier", "grade"],
-    "points": ["积分", "积分余额", "当前积分", "points", "pointsbalance"],
-    "spend": ["累计消费", "消费金额", "累计消费金额", "totalspend", "spend", "lifetimespend"],
-    "orders": ["消费次数", "订单数", "购买次数", "orders", "ordercount"],
+    "notes": ["备注", "说明", "备注说明", "备注信息", "note", "notes", "remark", "remarks", "comment", "memo"],
+    "level": [
+        "等级",
+        "会员等级",
+        "会员级别",
+        "级别",
+        "卡类型",
+        "会员卡类型",
+        "level",
+        "memberlevel",
+        "membershiplevel",
+        "tier",
+        "membertier",
+        "grade",
+        "cardtype",
+    ],
+    "points": [
+        "积分",
+        "可用积分",
+        "积分余额",
+        "当前积分",
+        "剩余积分",
+        "points",
+        "pointsbalance",
+        "pointbalance",
+        "availablepoints",
+        "currentpoints",
+        "remainingpoints",
+    ],
+    "spend": [
+        "累计消费",
+        "消费金额",
+        "累计消费金额",
+        "消费总额",
+        "totalspend",
+        "totalspent",
+        "totalspending",
+        "spend",
+        "lifetimespend",
+    ],
+    "orders": ["消费次数", "累计消费次数", "订单数", "购买次数", "orders", "ordercount", "totalorders"],
     "id_number": ["身份证", "身份证号", "身份证号码", "证件号", "idnumber", "idcard"],
     "passport_number": ["护照", "护照号", "passport", "passportnumber"],
 }
-
-MAX_TEXT = 256
-MAX_KEY = 32
-MAX_AMOUNT = Decimal(1000000000)
-MAX_ORDERS = 1_000_000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-EXCEL_EPOCH = datetime.date(1899, 12, 30)
-# Excel serials accepted for a date: 1900-01-01 .. 2099-12-31
-EXCEL_SERIALS = (1, 73415)
-OLDEST = datetime.date(1900, 1, 1)
-
-_YMD = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-)
-_DMY_DOTS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_SERIAL = re.compile(r"^\d{1,5}(?:\.0+)?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_PHONE_JUNK = re.compile(r"[\s\-().\u00a0/]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")
-_PASSPORT = re.compile(r"^[A-Za-z0-9]{5,20}$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 # English text of the file-level refusals (the wizard shows its own, translated)
@@ -231,15 +321,6 @@ def detect_encoding(data):
         except UnicodeDecodeError:
             other += 1
     return "utf-8" if utf8 > other else "gb18030"
-
-
-_SURROGATES = re.compile("[\udc80-\udcff]")
-# control characters but tab, line feed and carriage return
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def has_bad_bytes(text):
-    return _SURROGATES.search(text) is not None
 
 
 class _RowTooLong(Exception):
@@ -417,25 +498,7 @@ def read_file(data, filename="", max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS):
     return read_csv(data, max_rows)
 
 
-def _blank(cell):
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def mask(text):
-    """A sample shown in place of a sensitive value: its first and last two characters."""
-    text = str(text)
-    if len(text) <= 4:
-        return "*" * len(text)
-    return text[:2] + "*" * (len(text) - 4) + text[-2:]
-
-
-def is_id_number(cell):
-    """Whether a cell holds a resident identity card number (its check digit right)."""
-    try:
-        parse_id_number(cell)
-    except CellError:
-        return False
-    return True
+_blank = blank
 
 
 # ----------------------------------------------------------------------
@@ -449,11 +512,15 @@ _SYNONYM_INDEX = {_fold(word): target for target, words in SYNONYMS.items() for 
 
 
 def guess_mapping(header, preset=None):
-    """{column index: target}: from ``preset`` ({header text: target}) first, then the known synonyms."""
-    preset = {_fold(text): target for text, target in (preset or {}).items() if target}
+    """{column index: target}: from ``preset`` ({header text: target}) first, then the known synonyms.
+
+    A header the preset names without a target stays unmapped (a column the user chose not to import).
+    """
+    preset = {_fold(text): target for text, target in (preset or {}).items()}
     mapping, used = {}, set()
     for index, text in enumerate(header):
-        target = preset.get(_fold(text)) or _SYNONYM_INDEX.get(_fold(text))
+        folded = _fold(text)
+        target = preset[folded] if folded in preset else _SYNONYM_INDEX.get(folded)
         if target in TARGETS and target not in used:
             mapping[index] = target
             used.add(target)
@@ -476,185 +543,61 @@ def check_mapping(mapping):
         raise ImportFileError("key_column", fields=list(KEYS))
 
 
-# ----------------------------------------------------------------------
-# cells
-# ----------------------------------------------------------------------
-class CellError(Exception):
-    def __init__(self, code, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-def _text(cell, limit=MAX_TEXT):
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    text = str(cell).strip()
-    if has_bad_bytes(text):
-        raise CellError("encoding")
-    if _CONTROL.search(text):
-        raise CellError("control")
-    if len(text) > limit:
-        raise CellError("too_long", length=len(text), limit=limit)
-    if str(cell).startswith(FORMULA_STARTS):
-        raise CellError("formula")
-    return text
-
-
-def parse_text(cell):
-    return _text(cell)
-
-
-def parse_key(cell):
-    return _text(cell, MAX_KEY)
-
-
-def parse_date(cell, today=None):
-    """A date from the formats legacy systems write (module docstring)."""
-    if isinstance(cell, datetime.datetime):
-        value = cell.date()
-    elif isinstance(cell, datetime.date):
-        value = cell
-    elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
-        value = _serial(cell)
-    else:
-        text = _text(cell, 40)
-        value = None
-        match = _YMD.match(text)
-        if match:
-            year, month, day = (int(g) for g in match.groups())
-        elif _DMY_DOTS.match(text):
-            day, month, year = (int(g) for g in _DMY_DOTS.match(text).groups())
-        elif _COMPACT.match(text):
-            year, month, day = (int(g) for g in _COMPACT.match(text).groups())
-        elif _SERIAL.match(text):
-            value = _serial(float(text))
-        else:
-            raise CellError("date_format")
-        if value is None:
-            try:
-                value = datetime.date(year, month, day)
-            except ValueError as error:
-                raise CellError("date_invalid") from error
-    today = today or datetime.date.today()
-    if value < OLDEST or value > today:
-        raise CellError("date_range")
-    return value
-
-
-def _serial(number):
-    if number != int(number) or not EXCEL_SERIALS[0] <= number <= EXCEL_SERIALS[1]:
-        raise CellError("date_format")
-    # Excel counts a 29 February 1900 that never was (serial 60): serials below it are one day early
-    if number == 60:
-        raise CellError("date_invalid")
-    return EXCEL_EPOCH + datetime.timedelta(days=int(number) if number >= 61 else int(number) + 1)
-
-
-def parse_amount(cell):
-    if isinstance(cell, bool):
-        raise CellError("number")
-    if isinstance(cell, (int, float)):
-        text = repr(cell)
-    else:
-        text = _text(cell, 40) if not str(cell).startswith("-") else str(cell).strip()
-        text = re.sub(r"^(?:RMB|CNY|¥|￥|\$)\s*|\s*(?:元|RMB|CNY)$", "", text, flags=re.IGNORECASE)
-        if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
-            text = text.replace(",", "")
-    try:
-        value = Decimal(text)
-    except InvalidOperation as error:
-        raise CellError("number") from error
-    if not value.is_finite():
-        raise CellError("number")
-    if value < 0:
-        raise CellError("negative")
-    if value > MAX_AMOUNT:
-        raise CellError("too_large", limit=str(MAX_AMOUNT))
-    return value.quantize(Decimal("0.01"))
-
-
-def parse_count(cell):
-    value = parse_amount(cell)
-    if value != value.to_integral_value():
-        raise CellError("integer")
-    if value > MAX_ORDERS:
-        raise CellError("too_large", limit=str(MAX_ORDERS))
-    return int(value)
-
-
-def normalize_phone(cell):
-    """E.164 form of a phone number (module docstring)."""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    text = str(cell).strip()
-    if has_bad_bytes(text):
-        raise CellError("encoding")
-    if len(text) > 40:
-        raise CellError("too_long", length=len(text), limit=40)
-    compact = _PHONE_JUNK.sub("", text)
-    if compact.startswith("+"):
-        plus, digits = True, compact[1:]
-    elif compact.startswith("00"):
-        plus, digits = True, compact[2:]
-    else:
-        plus, digits = False, compact
-    if not digits.isdigit() or not digits.isascii():
-        raise CellError("phone")
-    if plus or (digits.startswith("86") and len(digits) == 13):
-        if digits.startswith("86"):
-            digits = digits[2:]
-        elif len(digits) < 8 or len(digits) > 15:
-            raise CellError("phone")
-        else:
-            return "+" + digits  # another country: kept as written
-    if digits.startswith("1"):
-        if len(digits) != 11:
-            raise CellError("mobile_length", length=len(digits))
-        if not _MOBILE.match(digits):
-            raise CellError("phone")
-        return "+86" + digits
-    if _LANDLINE.match(digits):
-        return "+86" + digits[1:]
-    if digits.startswith("0"):
-        raise CellError("phone")
-    raise CellError("phone")
-
-
-def normalize_email(cell):
-    text = _text(cell, 254).lower()
-    if not _EMAIL.match(text) or ".." in text:
-        raise CellError("email")
-    return text
-
-
-def parse_id_number(cell):
-    """A resident identity card number (18 characters with its check digit; 15-digit old cards)."""
-    text = _text(cell, 40).upper().replace(" ", "")
-    if re.fullmatch(r"\d{15}", text):
-        return text
-    if not re.fullmatch(r"\d{17}[\dX]", text):
-        raise CellError("id_number")
-    check = _ID_CHECK[sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True)) % 11]
-    if text[17] != check:
-        raise CellError("id_number")
-    return text
-
-
-def parse_passport(cell):
-    text = _text(cell, 40).upper().replace(" ", "")
-    if not _PASSPORT.match(text):
-        raise CellError("passport")
-    return text
+def unmapped_columns(table, mapping):
+    """Indexes of the columns that hold data in some row but are imported as nothing (``mapping``)."""
+    free = [index for index in range(len(table.header)) if not mapping.get(index)]
+    found = []
+    for index in free:
+        if any(index < len(cells) and not _blank(cells[index]) for _number, cells in table.rows):
+            found.append(index)
+    return found
 
 
 def fold_level(name):
+    """A level name as the file's levels are told apart: case and spaces left out."""
     return _fold(name)
+
+
+_LEVEL_WORDS = re.compile("会员|卡|级")
+_VIP = re.compile(r"^v(?:ip)?(\d{1,2})$")
+
+
+def level_key(name):
+    """A level or tier name as they are matched (module docstring): 黄金会员 -> 黄金, 金卡 -> 金, VIP 1 -> vip1."""
+    folded = _fold(name)
+    return _LEVEL_WORDS.sub("", folded) or folded
+
+
+def match_levels(names, tiers):
+    """{old level name: tier key} proposed for the file's ``names`` (module docstring).
+
+    ``tiers``: [(key, names, invitation_only)] in the ladder's order, lowest first; ``names`` are the
+    tier's name in every language and its code.
+    """
+    by_key = {}
+    for key, tier_names, _invitation in tiers:
+        for name in tier_names:
+            if name:
+                by_key.setdefault(level_key(name), set()).add(key)
+    ladder = [key for key, _names, invitation in tiers if not invitation]
+    proposed = {}
+    for name in names:
+        folded = level_key(name)
+        found = by_key.get(folded, set())
+        if len(found) == 1:
+            proposed[name] = next(iter(found))
+        elif not found and _VIP.match(folded):
+            position = int(_VIP.match(folded).group(1))
+            if position < len(ladder):
+                proposed[name] = ladder[position]
+    return proposed
 
 
 PARSERS = {
     "key": parse_key,
     "text": parse_text,
+    "note": parse_note,
+    "gender": parse_gender,
     "phone": normalize_phone,
     "email": normalize_email,
     "date": parse_date,
@@ -668,6 +611,18 @@ PARSERS = {
 # ----------------------------------------------------------------------
 # rows
 # ----------------------------------------------------------------------
+def _parse_cell(cell, kind, levels, today):
+    """The typed value of a cell that is not blank (None: the cell says the value is not known)."""
+    if kind == "level":
+        text = parse_text(cell)
+        if fold_level(text) not in levels:
+            raise CellError("unknown_level", level=text)
+        return levels[fold_level(text)]
+    if kind == "date":
+        return parse_date(cell, today)
+    return PARSERS[kind](cell)
+
+
 def validate(table, mapping, level_map=None, today=None):
     """Typed rows of ``table`` with their problems.
 
@@ -692,21 +647,13 @@ def validate(table, mapping, level_map=None, today=None):
             cell = cells[index] if index < len(cells) else None
             if _blank(cell):
                 continue
-            kind = TARGETS[target]
             try:
-                if kind == "level":
-                    text = _text(cell)
-                    if fold_level(text) not in levels:
-                        raise CellError("unknown_level", level=text)
-                    value = levels[fold_level(text)]
-                elif kind == "date":
-                    value = parse_date(cell, today)
-                else:
-                    value = PARSERS[kind](cell)
+                value = _parse_cell(cell, TARGETS[target], levels, today)
             except CellError as error:
                 row.problems.append(Problem(number, target, error.code, error.params))
                 continue
-            row.values[target] = value
+            if value is not None:  # a cell that says "not known" (a gender of 未知)
+                row.values[target] = value
         for target in REQUIRED:
             if target not in row.values and not any(p.column == target for p in row.problems):
                 row.problems.append(Problem(number, target, "required"))
@@ -722,10 +669,3 @@ def validate(table, mapping, level_map=None, today=None):
                 row.problems.append(Problem(number, key, "duplicate", {"row": first}))
         rows.append(row)
     return rows
-
-
-def escape_formula(value):
-    """A cell an export writes: text that a spreadsheet would run as a formula is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value

@@ -11,6 +11,12 @@ class ResPartner(models.Model):
     # so both addons share one column when a database has them both.
     # Personal data: readable by member users only.
     birthdate_date = fields.Date(string="Birthdate", groups="member_crm.group_member_crm_user")
+    # The same goes for OCA's partner_contact_gender (AGPL-3): same name, type and keys.
+    gender = fields.Selection(
+        [("male", "Male"), ("female", "Female"), ("other", "Other")], groups="member_crm.group_member_crm_user"
+    )
+    # Not stored: it changes on every birthday. Not named ``age``, which OCA's birthdate addons compute their way.
+    member_age = fields.Integer(string="Age", compute="_compute_member_age", groups="member_crm.group_member_crm_user")
 
     member_membership_ids = fields.One2many(
         "member.membership", "partner_id", string="Memberships", groups="member_crm.group_member_crm_user"
@@ -56,6 +62,15 @@ class ResPartner(models.Model):
         groups="point_of_sale.group_pos_user,member_crm.group_member_crm_user",
     )
 
+    @api.depends("birthdate_date")
+    def _compute_member_age(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            birth = partner.birthdate_date
+            partner.member_age = (
+                today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day)) if birth else 0
+            )
+
     @api.depends_context("company")
     def _compute_pos_member_data(self):
         company = self.env.company
@@ -96,6 +111,9 @@ class ResPartner(models.Model):
                 "tier": tier.name or "",
                 "tier_level": tier.level if tier else None,
                 "tier_color": tier.color or 0,
+                # the till follows pos_loyalty's live card of this program once loaded (new balance after a sale)
+                "program_id": program.id or False,
+                "card_id": card.id if card else False,
                 "points": card.points if card else 0.0,
                 "points_pending": card.member_points_pending if card else 0.0,
                 "bonus_factor": factors.get(tier.id, 0.0),

@@ -9,12 +9,13 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, plaintext2html
 
 from odoo.addons.base.tests.common import BaseCommon
 
 from ..engine import crypto
 from ..models.member_sensitive import KEY_OPTION
+from ..models.res_company import DEFAULT_LADDER
 from .test_member_benefits import MemberBenefitsMixin
 
 HEADER = ["会员卡号", "姓名", "手机号", "邮箱", "生日", "等级", "积分", "累计消费", "消费次数"]
@@ -355,9 +356,13 @@ class TestMemberImportSecurity(MemberBenefitsMixin, BaseCommon):
                     self.assertIn(column, str(refusal.exception))
                 self.assertIn("Only members managers", str(refusal.exception))
         self.assertFalse(self.env["member.membership"].search([("number", "in", ["M000501", "M000601"])]))
-        # the same files without those columns go through
+        # the same files without those columns go through, once they are ticked "ignore" (no silent drop)
         wizard = self.upload(self.officer_a, self.value_file())
-        wizard.column_ids.filtered(lambda c: c.target in ("level", "points", "spend", "orders")).target = False
+        value_columns = wizard.column_ids.filtered(lambda c: c.target in ("level", "points", "spend", "orders"))
+        value_columns.target = False
+        with self.assertRaisesRegex(UserError, "would not be imported: 等级, 积分, 累计消费, 消费次数"):
+            wizard.action_apply()
+        value_columns.ignore = True
         wizard.action_apply()
         self.assertEqual(wizard.rows_valid, 2)
         members = self.env["member.membership"].search([("number", "in", ["M000601", "M000602"])])
@@ -484,3 +489,241 @@ class TestMemberImportSecurity(MemberBenefitsMixin, BaseCommon):
             )
         ]
         self.assertEqual(found, [], "the clear ID number, or the uploaded file, is still in these tables")
+
+
+REAL_HEADER = [
+    "会员卡号",
+    "姓名",
+    "手机号",
+    "性别",
+    "生日",
+    "注册时间",
+    "累计消费金额",
+    "可用积分",
+    "会员等级",
+    "邮箱",
+    "备注",
+]
+REAL_ROWS = [
+    ["V0001", "张伟", "13800138001", "男", "1985-03-02", "2019-05-12 10:33:00", "12,800.00", "356", "普通会员", "", ""],
+    [
+        "V0002",
+        "王芳",
+        "13800138002",
+        "女",
+        "1990/7/8",
+        "2019/5/12 10:33",
+        "3500",
+        "1200",
+        "黄金会员",
+        "wf@x.cn",
+        "爱喝茶",
+    ],
+    ["V0003", "李娜", "13800138003", "未知", "", "2020-01-01 09:00:00", "", "0", "铂金会员", "", "-老客户, 勿打扰"],
+    ["V0004", "刘洋", "13800138004", "F", "", "", "80", "", "钻石会员", "", "<script>alert(1)</script>"],
+    ["V0005", "陈静", "13800138005", "male", "", "2021年3月4日 18:20", "", "5", "黑卡会员", "", "第一行\n第二行"],
+]
+
+
+@tagged("post_install", "-at_install")
+class TestMemberImportRealExport(MemberBenefitsMixin, BaseCommon):
+    """Issue 13: a real retail export (11 columns, 5 levels) imported whole, nothing dropped silently."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.tiers = cls._member_enable(cls.company)
+        cls.program = cls._member_points_program(cls.company)
+        # the shop's tiers are named in Chinese (普通, 黄金...): the default ladder's translations
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        for code, _name, chinese, *_rest in DEFAULT_LADDER:
+            cls.tiers[code].update_field_translations("name", {"zh_CN": chinese})
+        cls.today = datetime.date.today()
+        cls.as_of = cls.today - datetime.timedelta(days=3)
+
+    def wizard(self, data, **values):
+        wizard = self.env["member.import"].create(
+            {"file": base64.b64encode(data), "filename": "export.csv", "spend_as_of": self.as_of, **values}
+        )
+        wizard.action_analyse()
+        return wizard
+
+    def members(self):
+        memberships = self.env["member.membership"].search([("number", "in", [row[0] for row in REAL_ROWS])])
+        return {m.number: m for m in memberships}
+
+    def test_real_export_is_recognised_and_imported_whole(self):
+        wizard = self.wizard(csv_bytes(REAL_ROWS, header=REAL_HEADER))
+        self.assertEqual(
+            wizard.column_ids.mapped("target"),
+            [
+                "member_number",
+                "name",
+                "phone",
+                "gender",
+                "birthdate",
+                "member_since",
+                "spend",
+                "points",
+                "level",
+                "email",
+                "notes",
+            ],
+            "all 11 columns recognised",
+        )
+        self.assertFalse(wizard.not_imported)
+        self.assertEqual(
+            {line.old_level: line.tier_id.code for line in wizard.level_ids},
+            {"普通会员": "STD", "黄金会员": "GOLD", "铂金会员": "PLAT", "钻石会员": "DIA", "黑卡会员": "BLACK"},
+            "all 5 levels matched",
+        )
+        wizard.action_dry_run()
+        self.assertEqual((wizard.rows_valid, wizard.rows_invalid), (5, 0))
+        wizard.action_apply()
+        self.assertEqual(wizard.rows_changed, 5)
+        members = self.members()
+        self.assertEqual(
+            {number: m.tier_id.code for number, m in members.items()},
+            {"V0001": "STD", "V0002": "GOLD", "V0003": "PLAT", "V0004": "DIA", "V0005": "BLACK"},
+        )
+        zhang, wang, li, liu, chen = (members[f"V000{i}"] for i in range(1, 6))
+        # profile
+        self.assertEqual(
+            [m.partner_id.gender for m in (zhang, wang, li, liu, chen)], ["male", "female", False, "female", "male"]
+        )
+        self.assertEqual(zhang.partner_id.birthdate_date, datetime.date(1985, 3, 2))
+        birth, today = datetime.date(1985, 3, 2), self.today
+        self.assertEqual(
+            zhang.partner_id.member_age, today.year - 1985 - ((today.month, today.day) < (birth.month, birth.day))
+        )
+        # member since: the file's date, the time of day dropped; unknown otherwise, on the as-of date
+        self.assertEqual(
+            [(m.member_since, m.member_since_unknown) for m in (zhang, wang, li, liu, chen)],
+            [
+                (datetime.date(2019, 5, 12), False),
+                (datetime.date(2019, 5, 12), False),
+                (datetime.date(2020, 1, 1), False),
+                (self.as_of, True),
+                (datetime.date(2021, 3, 4), False),
+            ],
+        )
+        joined_today = self.env["member.membership"].search_count(
+            [("member_since", "=", self.today), ("member_since_unknown", "=", False)]
+        )
+        self.assertEqual(joined_today, 0, "no imported member counts as joining today")
+        # notes: text in the contact's notes, escaped, never markup of the file
+        self.assertEqual(wang.partner_id.comment, plaintext2html("爱喝茶"))
+        self.assertEqual(li.partner_id.comment, plaintext2html("-老客户, 勿打扰"))
+        self.assertNotIn("<script", liu.partner_id.comment)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", liu.partner_id.comment)
+        self.assertIn("第一行<br>第二行", str(chen.partner_id.comment).replace("<br/>", "<br>"))
+        self.assertFalse(zhang.partner_id.comment)
+        # points and spend as before
+        card = self.env["loyalty.card"].search(
+            [("partner_id", "=", wang.partner_id.id), ("program_id", "=", self.program.id)]
+        )
+        self.assertEqual(card.points, 1200)
+        self.assertEqual(self._ledger(zhang.partner_id, self.company).amount, 12800.0)
+
+    def test_preset_level_wins_over_the_names(self):
+        preset = self.env["member.import.preset"].create(
+            {
+                "name": "Old POS",
+                "level_ids": [Command.create({"old_level": "黄金会员", "tier_id": self.tiers["PLAT"].id})],
+            }
+        )
+        wizard = self.wizard(csv_bytes(REAL_ROWS, header=REAL_HEADER), preset_id=preset.id)
+        levels = {line.old_level: line.tier_id.code for line in wizard.level_ids}
+        self.assertEqual((levels["黄金会员"], levels["普通会员"]), ("PLAT", "STD"))
+
+    def test_vip_levels_are_ladder_positions(self):
+        rows = [[f"W{n}", f"会员{n}", f"1390013900{n}", f"VIP{n}"] for n in range(6)]
+        wizard = self.wizard(csv_bytes(rows, header=["会员卡号", "姓名", "手机号", "会员等级"]))
+        self.assertEqual(
+            {line.old_level: line.tier_id.code for line in wizard.level_ids},
+            {"VIP0": "STD", "VIP1": "GOLD", "VIP2": "PLAT", "VIP3": "DIA", "VIP4": "BLACK", "VIP5": False},
+            "VIP5 is past the ladder (Honorary is by invitation): left to the user",
+        )
+
+    def test_occupation_and_notes_of_existing_contacts_fill_only_what_is_empty(self):
+        existing = self.env["res.partner"].create(
+            {"name": "老会员", "phone": "+8613800138101", "comment": "<p>Keep me</p>", "function": False}
+        )
+        header = ["姓名", "手机号", "职业", "说明", "性别"]
+        rows = [
+            ["老会员", "13800138101", "教师", "新备注", "女"],
+            ["新会员", "13800138102", "工程师", "<b>x</b>", "男"],
+        ]
+        wizard = self.wizard(csv_bytes(rows, header=header))
+        self.assertEqual(wizard.column_ids.mapped("target"), ["name", "phone", "occupation", "notes", "gender"])
+        wizard.action_apply()
+        self.assertEqual((existing.function, existing.gender), ("教师", "female"))
+        self.assertEqual(existing.comment, "<p>Keep me</p>", "never overwritten")
+        new = self.env["res.partner"].search([("phone", "=", "+8613800138102")])
+        self.assertEqual((new.function, new.gender), ("工程师", "male"))
+        self.assertEqual(new.comment, plaintext2html("<b>x</b>"))
+        line = self.env["member.audit.log"].search([("partner_id", "=", existing.id)])
+        self.assertIn("Job Position", line.description)
+
+    def test_columns_with_data_must_be_mapped_or_ignored(self):
+        header = [*REAL_HEADER, "储值余额", "空列"]
+        rows = [[*row, "100.00" if index == 1 else "", ""] for index, row in enumerate(REAL_ROWS)]
+        wizard = self.wizard(csv_bytes(rows, header=header))
+        self.assertEqual(wizard.not_imported, "储值余额", "named as soon as the file is read; the empty column is not")
+        wizard.action_dry_run()
+        self.assertEqual(wizard.not_imported, "储值余额")
+        self.assertEqual(wizard.rows_valid, 5, "the dry run still checks the rows")
+        before = self.env["member.membership"].search_count([])
+        with self.assertRaisesRegex(UserError, "储值余额"):
+            wizard.action_apply()
+        self.assertEqual(self.env["member.membership"].search_count([]), before, "nothing imported")
+        # unmapping a recognised column is no way around it
+        notes = wizard.column_ids.filtered(lambda c: c.target == "notes")
+        notes.target = False
+        with self.assertRaisesRegex(UserError, "备注, 储值余额"):
+            wizard.action_apply()
+        (notes | wizard.column_ids.filtered(lambda c: c.header == "储值余额")).ignore = True
+        wizard.action_save_preset()
+        wizard.action_apply()
+        self.assertEqual(wizard.rows_changed, 5)
+        self.assertFalse(self.members()["V0002"].partner_id.comment, "ignored")
+        # the preset remembers the ignored columns
+        again = self.wizard(csv_bytes(rows, header=header), preset_id=wizard.preset_id.id)
+        self.assertEqual(again.column_ids.filtered("ignore").mapped("header"), ["备注", "储值余额"])
+        self.assertFalse(again.not_imported)
+
+    def test_unknown_member_since_is_set_by_a_later_file(self):
+        header = ["会员卡号", "姓名", "手机号"]
+        self.wizard(csv_bytes([["V0100", "周一", "13800138100"]], header=header)).action_apply()
+        membership = self.env["member.membership"].search([("number", "=", "V0100")])
+        self.assertEqual((membership.member_since, membership.member_since_unknown), (self.as_of, True))
+        again = self.wizard(
+            csv_bytes([["V0100", "周一", "13800138100", "2018-02-03 08:00"]], header=[*header, "开卡时间"])
+        )
+        again.action_apply()
+        self.assertEqual(again.rows_changed, 1)
+        self.assertEqual((membership.member_since, membership.member_since_unknown), (datetime.date(2018, 2, 3), False))
+        line = self.env["member.audit.log"].search([("res_id", "=", membership.id)], order="id desc", limit=1)
+        self.assertIn("member since date set", line.description)
+        # a known date is never overwritten by a file
+        third = self.wizard(csv_bytes([["V0100", "周一", "13800138100", "2017-01-01"]], header=[*header, "入会时间"]))
+        third.action_apply()
+        self.assertEqual((third.rows_changed, membership.member_since), (0, datetime.date(2018, 2, 3)))
+
+    def test_bad_gender_is_a_row_problem(self):
+        wizard = self.wizard(
+            csv_bytes([["V0200", "吴二", "13800138200", "1"]], header=["会员卡号", "姓名", "手机号", "性别"])
+        )
+        wizard.action_dry_run()
+        self.assertEqual(wizard.rows_invalid, 1)
+        self.assertIn("Unknown gender", wizard.issue_ids.reason)
+
+    def test_imported_profile_is_in_the_data_export_and_erased(self):
+        self.wizard(csv_bytes(REAL_ROWS[1:2], header=REAL_HEADER)).action_apply()
+        partner = self.members()["V0002"].partner_id
+        contact = partner._member_personal_data()["contact"]
+        self.assertEqual((contact["gender"], contact["comment"]), ("female", plaintext2html("爱喝茶")))
+        partner._member_erase("Request by email")
+        partner = partner.with_context(active_test=False)
+        self.assertFalse(partner.gender or partner.comment or partner.birthdate_date)

@@ -13,10 +13,22 @@ valid rows, set-based, in the one transaction of the button:
 - historical spend and order count as one "opening" ledger entry per member,
   dated on the as-of date the user chooses (a lifetime total must not count
   as bought today);
-- opening points as an "opening" points lot plus a ``loyalty.history`` line on
-  the member's card of the company's member program: they age and expire like
-  any other points;
-- ID and passport numbers encrypted (``member.sensitive.value``).
+- opening points through the points writer: an "opening" lot, a
+  ``loyalty.history`` line and an "opening" points move on the member's card
+  of the company's member program: they age and expire like any other points;
+- ID and passport numbers encrypted (``member.sensitive.value``);
+- the member profile: gender, occupation (the contact's job position) and
+  notes, which go into the contact's notes as text (``plaintext2html``: the
+  HTML field then shows them, never renders or runs them);
+- member since: the file's date (with or without a time of day); a new member
+  whose file gives none is marked "member since unknown" and dated on the
+  as-of date (else the day of the import), so that reports counting new
+  members by ``member_since`` leave them out; a later import that gives the
+  date sets it.
+
+Nothing is dropped silently: a column that holds data but is imported as
+nothing is named by the dry run ("not imported: ...") and the import refuses
+to run until each such column is mapped or ticked "ignore".
 
 Security: each user sees only their own uploads (record rules: Odoo 19 gives
 transient models none); the file and the column samples are cleared once the
@@ -41,8 +53,9 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL, email_normalize, is_html_empty, plaintext2html
 
+from ..engine import cells
 from ..engine import member_import as engine
 from ..models.bulk import bulk_create
 from ..tools.trusted import POINTS_INTERNAL, trusted
@@ -56,11 +69,14 @@ TARGET_SELECTION = [
     ("name", "Name"),
     ("phone", "Phone"),
     ("email", "Email"),
+    ("gender", "Gender"),
     ("birthdate", "Birth Date"),
     ("member_since", "Member Since"),
+    ("occupation", "Occupation"),
     ("street", "Street"),
     ("city", "City"),
     ("zip", "ZIP"),
+    ("notes", "Notes"),
     ("level", "Level (old system)"),
     ("points", "Points Balance"),
     ("spend", "Historical Spend"),
@@ -72,10 +88,13 @@ PARTNER_FIELDS = {
     "name": "name",
     "phone": "phone",
     "email": "email",
+    "gender": "gender",
     "birthdate": "birthdate_date",
+    "occupation": "function",
     "street": "street",
     "city": "city",
     "zip": "zip",
+    "notes": "comment",
 }
 SENSITIVE = {"id_number": "cn_id_number", "passport_number": "passport_number"}
 # columns only members managers may import: they mint value (tiers, points, qualifying spend) or carry
@@ -107,6 +126,7 @@ class MemberImportPresetColumn(models.Model):
     preset_id = fields.Many2one("member.import.preset", required=True, ondelete="cascade", index=True)
     header = fields.Char(string="Column in the File", required=True)
     target = fields.Selection(TARGET_SELECTION, string="Imported As")
+    ignore = fields.Boolean(help="The column is not imported, on purpose.")
 
 
 class MemberImportPresetLevel(models.Model):
@@ -142,7 +162,8 @@ class MemberImport(models.TransientModel):
     spend_as_of = fields.Date(
         string="Spend and Orders As Of",
         help="The historical spend and order count of the file are recorded on this date: inside the qualification "
-        "window they count for tiers, before it they do not.",
+        "window they count for tiers, before it they do not. New members whose row gives no joining date get this "
+        "date as Member Since, marked unknown (reports of new members leave them out).",
     )
     strict = fields.Boolean(help="Refuse the whole file if any row has a problem.")
     orm_create = fields.Boolean(
@@ -161,6 +182,10 @@ class MemberImport(models.TransientModel):
     rows_matched = fields.Integer(string="Existing Contacts", readonly=True)
     rows_changed = fields.Integer(string="Rows Changing Something", readonly=True)
     empty_rows = fields.Integer(readonly=True)
+    not_imported = fields.Char(
+        readonly=True,
+        help="Columns of the file that hold data but are imported as nothing: map each, or tick Ignore.",
+    )
 
     # ------------------------------------------------------------------
     # steps
@@ -183,6 +208,7 @@ class MemberImport(models.TransientModel):
         table = self._member_table()
         preset = {line.header: line.target for line in self.preset_id.column_ids}
         mapping = engine.guess_mapping(table.header, preset)
+        ignored = {engine.fold_level(line.header) for line in self.preset_id.column_ids if line.ignore}
         samples = table.rows[0][1] if table.rows else []
         self.column_ids = [(5, 0, 0)] + [
             (
@@ -193,11 +219,13 @@ class MemberImport(models.TransientModel):
                     "header": header,
                     "sample": self._member_sample(samples[index] if index < len(samples) else None, mapping.get(index)),
                     "target": mapping.get(index),
+                    "ignore": index not in mapping and engine.fold_level(header) in ignored,
                 },
             )
             for index, header in enumerate(table.header)
         ]
         self.encoding = table.encoding
+        self.not_imported = self._member_not_imported(table, mapping)
         self._member_fill_levels(table, mapping)
         self.state = "map"
         return self._member_reopen()
@@ -207,8 +235,8 @@ class MemberImport(models.TransientModel):
         """The first value of a column, as the mapping screen shows it: ID and passport numbers masked."""
         if cell is None:
             return ""
-        if target in SENSITIVE or engine.is_id_number(cell):
-            return engine.mask(str(cell).strip())[:60]
+        if target in SENSITIVE or cells.is_id_number(cell):
+            return cells.mask(str(cell).strip())[:60]
         return str(cell)[:60]
 
     def _member_fill_levels(self, table, mapping):
@@ -222,23 +250,23 @@ class MemberImport(models.TransientModel):
                 if text and engine.fold_level(text) not in seen:
                     seen.add(engine.fold_level(text))
                     names.append(text)
-        tiers = self.env["member.tier"].search([("company_id", "=", self.company_id.id)])
-        by_name = {engine.fold_level(t.name): t for t in tiers}
-        by_name.update({engine.fold_level(t.code or ""): t for t in tiers if t.code})
-        preset = {engine.fold_level(line.old_level): line.tier_id for line in self.preset_id.level_ids}
+        names = names[:200]
+        proposed = engine.match_levels(names, self._member_ladder())
+        # a preset's mapping wins over the names
+        preset = {engine.fold_level(line.old_level): line.tier_id.id for line in self.preset_id.level_ids}
         self.level_ids = [(5, 0, 0)] + [
-            (
-                0,
-                0,
-                {
-                    "old_level": name,
-                    "tier_id": (
-                        preset.get(engine.fold_level(name)) or by_name.get(engine.fold_level(name)) or tiers.browse()
-                    ).id,
-                },
-            )
-            for name in names[:200]
+            (0, 0, {"old_level": name, "tier_id": preset.get(engine.fold_level(name)) or proposed.get(name, False)})
+            for name in names
         ]
+
+    def _member_ladder(self):
+        """[(tier id, its names in every installed language and its code, invitation only)], lowest tier first."""
+        tiers = self.env["member.tier"].search([("company_id", "=", self.company_id.id)], order="level, id")
+        names = {tier.id: {tier.code} for tier in tiers}
+        for lang, _name in self.env["res.lang"].get_installed():
+            for tier in tiers.with_context(lang=lang):
+                names[tier.id].add(tier.name)
+        return [(tier.id, names[tier.id], tier.invitation_only) for tier in tiers]
 
     def action_dry_run(self):
         self.ensure_one()
@@ -269,7 +297,11 @@ class MemberImport(models.TransientModel):
         self.ensure_one()
         vals = {
             "column_ids": [(5, 0, 0)]
-            + [(0, 0, {"header": c.header, "target": c.target}) for c in self.column_ids if c.target],
+            + [
+                (0, 0, {"header": c.header, "target": c.target, "ignore": not c.target})
+                for c in self.column_ids
+                if c.target or c.ignore
+            ],
             "level_ids": [(5, 0, 0)]
             + [(0, 0, {"old_level": lv.old_level, "tier_id": lv.tier_id.id}) for lv in self.level_ids],
         }
@@ -306,6 +338,15 @@ class MemberImport(models.TransientModel):
             rows = engine.validate(table, mapping, level_map, today=fields.Date.context_today(self))
         except engine.ImportFileError as error:
             raise UserError(self._member_file_message(error)) from error
+        self.not_imported = self._member_not_imported(table, mapping)
+        if apply and self.not_imported:
+            raise UserError(
+                self.env._(
+                    "These columns hold data that would not be imported: %(columns)s. Map each to a field, or tick "
+                    "Ignore for it on the Columns page, then import again.",
+                    columns=self.not_imported,
+                )
+            )
         targets = set(mapping.values())
         self._member_check_setup(targets)
         plan = self._member_match([row for row in rows if row.valid])
@@ -349,6 +390,15 @@ class MemberImport(models.TransientModel):
         )
         return rows
 
+    def _member_not_imported(self, table, mapping):
+        """The headers of the columns with data that are neither mapped nor ticked "ignore" (False: none)."""
+        ignored = {column.index for column in self.column_ids if column.ignore}
+        missing = [index for index in engine.unmapped_columns(table, mapping) if index not in ignored]
+        return (
+            ", ".join(table.header[index] or self.env._("column %(number)s", number=index + 1) for index in missing)
+            or False
+        )
+
     def _member_check_rights(self, mapping, header):
         """Levels, points, spend, orders, ID and passport numbers: members managers only (MANAGER_TARGETS)."""
         restricted = sorted((index, target) for index, target in mapping.items() if target in MANAGER_TARGETS)
@@ -358,7 +408,7 @@ class MemberImport(models.TransientModel):
         raise AccessError(
             self.env._(
                 "Only members managers can import levels, points, spend, order counts, ID and passport numbers. "
-                "Unmap these columns to import the rest of the file: %(columns)s",
+                "Unmap these columns and tick Ignore for them to import the rest of the file: %(columns)s",
                 columns=", ".join(
                     f"{header[index] if index < len(header) else index} ({labels.get(target, target)})"
                     for index, target in restricted
@@ -503,6 +553,8 @@ class MemberImport(models.TransientModel):
         all_rows = new_rows + [row for row, _p, _m in plan["existing"]]
         membership_of, created_members = self._member_memberships(all_rows, partner_of, today)
         changed_rows |= {row.number for row in all_rows if membership_of[row.number] in created_members}
+        since_rows = self._member_known_since(all_rows, membership_of, created_members)
+        changed_rows |= since_rows
         changed_rows |= self._member_opening_tiers(all_rows, membership_of, created_members)
         ledger_rows = set()
         if {"spend", "orders"} & targets:
@@ -521,6 +573,7 @@ class MemberImport(models.TransientModel):
             "filled": filled,
             "ledger": ledger_rows,
             "stored": stored,
+            "since": since_rows,
         }
         summary = {
             "company_id": company.id,
@@ -591,6 +644,8 @@ class MemberImport(models.TransientModel):
             if changes["filled"].get(row.number):
                 labels = [Partner._fields[name]._description_string(self.env) for name in changes["filled"][row.number]]
                 parts.append(self.env._("contact fields filled: %(fields)s", fields=", ".join(labels)))
+            if row.number in changes["since"]:
+                parts.append(self.env._("member since date set (was unknown)"))
             if row.number in changes["ledger"]:
                 parts.append(
                     self.env._(
@@ -624,7 +679,7 @@ class MemberImport(models.TransientModel):
         user account and inherits no salesperson, company name, registry or properties. ``test_member_bulk``
         compares such contacts with ORM-created ones, column by column.
         """
-        vals = {field: values[key] for key, field in PARTNER_FIELDS.items() if key in values}
+        vals = self._member_contact_vals(values)
         if not computed:
             return {**vals, "company_id": False}
         vals.update(
@@ -639,6 +694,14 @@ class MemberImport(models.TransientModel):
             company_registry=False,
             properties=False,
         )
+        return vals
+
+    @api.model
+    def _member_contact_vals(self, values):
+        """The contact's fields of a row; notes become HTML text (escaped: nothing in them is rendered or run)."""
+        vals = {field: values[key] for key, field in PARTNER_FIELDS.items() if key in values}
+        if "comment" in vals:
+            vals["comment"] = plaintext2html(vals["comment"])
         return vals
 
     def _member_fill_existing(self, existing):
@@ -656,9 +719,9 @@ class MemberImport(models.TransientModel):
         for row, partner_id, _mid in existing:
             have = current[partner_id]
             vals = {
-                field: row.values[key]
-                for key, field in PARTNER_FIELDS.items()
-                if key in row.values and key != "name" and not have.get(field)
+                field: value
+                for field, value in self._member_contact_vals(row.values).items()
+                if field != "name" and (is_html_empty(have[field]) if field == "comment" else not have[field])
             }
             if vals:
                 writes[tuple(sorted(vals.items()))].append(partner_id)
@@ -698,7 +761,9 @@ class MemberImport(models.TransientModel):
                     "partner_id": partner_of[row.number],
                     "company_id": company.id,
                     "number": number,
-                    "member_since": row.values.get("member_since") or today,
+                    # no date in the file: marked unknown, on the as-of date, never counted as joining today
+                    "member_since": row.values.get("member_since") or self.spend_as_of or today,
+                    "member_since_unknown": "member_since" not in row.values,
                     "tier_level": False,  # related to the tier, which the member gets below
                 }
             )
@@ -707,6 +772,34 @@ class MemberImport(models.TransientModel):
         existing.update(zip((v["partner_id"] for v in vals_list), created, strict=True))
         self.env["member.membership"]._member_invalidate_partners()
         return {row.number: existing[partner_of[row.number]] for row in rows}, set(created)
+
+    def _member_known_since(self, rows, membership_of, created):
+        """Members imported earlier without a date get the file's date now; returns the rows that set one."""
+        dated = {
+            membership_of[row.number]: row
+            for row in rows
+            if "member_since" in row.values and membership_of[row.number] not in created
+        }
+        if not dated:
+            return set()
+        self.env["member.membership"].flush_model(["member_since_unknown"])
+        unknown = [
+            mid
+            for (mid,) in self.env.execute_query(
+                SQL(
+                    "SELECT id FROM member_membership WHERE id = ANY(%s) AND member_since_unknown",
+                    list(dated),
+                )
+            )
+        ]
+        by_date = defaultdict(list)
+        for mid in unknown:
+            by_date[dated[mid].values["member_since"]].append(mid)
+        # sudo: the wizard checked the right to create memberships; member_since is not a guarded field
+        Membership = self.env["member.membership"].sudo().with_context(tracking_disable=True)
+        for day, ids in by_date.items():
+            Membership.browse(ids).write({"member_since": day})
+        return {dated[mid].number for mid in unknown}
 
     def _member_place_new(self, created):
         """New members still without a tier get the one their ledger earns, as an enrolment does (the base tier)."""
@@ -756,7 +849,7 @@ class MemberImport(models.TransientModel):
         return {row.number for row in rows if membership_of[row.number] in done}
 
     def _member_opening_points(self, rows, partner_of, membership_of, today):
-        """Opening points as a lot + history line on the member's card, once per membership."""
+        """Opening points through the points writer (lot, history line, move, balance), once per membership."""
         program = self.company_id.member_loyalty_program_id
         rows = [row for row in rows if row.values.get("points")]
         if not rows:
@@ -774,59 +867,28 @@ class MemberImport(models.TransientModel):
         rows = [row for row in rows if membership_of[row.number] not in done]
         if not rows:
             return set()
-        points_of = {partner_of[row.number]: float(row.values["points"]) for row in rows}
-        card_of, new_cards = self._member_cards_of(list(points_of), program, points_of)
-        _pending_until, expires_on = Lot._member_dates(self.company_id, today)
+        card_of = self._member_cards_of([partner_of[row.number] for row in rows], program)
+        # one recordset: the writer reads the cards' partner and company in one query, not one per card
+        cards = {card.id: card for card in self.env["loyalty.card"].sudo().browse(list(set(card_of.values())))}
         description = self.env._("Opening balance (import %(file)s)", file=self.filename or "")
-        lot_rows = [(row, card_of[partner_of[row.number]], float(row.values["points"])) for row in rows]
-        lots = bulk_create(
-            Lot,
+        # migrated points send no "points reached" mail
+        Lot.with_context(loyalty_no_mail=True)._member_points_earn(
             [
                 {
-                    "card_id": card_id,
-                    # related to the card: known here, not recomputed per lot
-                    "partner_id": partner_of[row.number],
-                    "company_id": self.company_id.id,
+                    "card": cards[card_of[partner_of[row.number]]],
+                    "points": float(row.values["points"]),
                     "kind": "opening",
                     "description": description,
-                    "points": points,
-                    "remaining": points,
-                    "earned_on": today,
-                    "expires_on": expires_on,
-                    "released": True,
-                    "source_model": "member.membership",
-                    "source_id": membership_of[row.number],
+                    "source": ("member.membership", membership_of[row.number]),
+                    "date": today,
                 }
-                for row, card_id, points in lot_rows
-            ],
+                for row in rows
+            ]
         )
-        # the history line points at the lot, as every points change of the addon does (browse: no query)
-        Card = self.env["loyalty.card"]
-        bulk_create(
-            self.env["loyalty.history"].sudo(),
-            [
-                Lot._member_history(Card.browse(card_id), lot, description, issued=points)
-                for (_row, card_id, points), lot in zip(lot_rows, lots, strict=True)
-            ],
-        )
-        # one statement for the balance of the cards that existed (the lots above explain it)
-        credit = [(card_id, points) for _row, card_id, points in lot_rows if card_id not in new_cards]
-        self.env.flush_all()
-        self.env.execute_query(
-            SQL(
-                """UPDATE loyalty_card c SET points = c.points + v.points
-                     FROM unnest(%s::int[], %s::float[]) AS v(id, points) WHERE c.id = v.id""",
-                [card_id for card_id, _points in credit],
-                [points for _card_id, points in credit],
-            )
-        )
-        self.env["loyalty.card"].invalidate_model(["points"])
         return {row.number for row in rows}
 
-    def _member_cards_of(self, partner_ids, program, points_of):
-        """({partner id: card id}, new card ids) in the member program; new cards inserted in one statement.
-
-        New cards start with their opening points (``points_of``), existing ones are credited by the caller.
+    def _member_cards_of(self, partner_ids, program):
+        """{partner id: card id} in the member program; the missing cards inserted in one statement, at 0 points.
 
         sudo: the member's card is created by whoever imports members, as the till creates it for a
         cashier; no creation mail (Odoo sends none either when loyalty_no_mail is set, as the addon does).
@@ -844,14 +906,14 @@ class MemberImport(models.TransientModel):
                     "partner_id": pid,
                     "program_id": program.id,
                     "company_id": program.company_id.id,  # related to the program: known, not recomputed per card
-                    "points": points_of[pid],
+                    "points": 0.0,  # the points writer credits the opening points
                     "code": code,
                 }
                 for pid, code in zip(missing, codes, strict=True)
             ],
         )
         card_of.update(zip(missing, new.ids, strict=True))
-        return card_of, set(new.ids)
+        return card_of
 
     @api.model
     def _member_card_codes(self, Card, count):
@@ -982,6 +1044,10 @@ class MemberImport(models.TransientModel):
             "email": self.env._("Not an email address."),
             "id_number": self.env._("Not a valid resident identity card number."),
             "passport": self.env._("Not a valid passport number."),
+            "gender": self.env._(
+                "Unknown gender %(value)s (use 男, 女, 其他, male, female, other, M or F; 未知 for unknown).",
+                value=p.get("value"),
+            ),
             "unknown_level": self.env._(
                 "Level %(level)s is not mapped to a tier: map it or correct the row.", level=p.get("level")
             ),
@@ -1025,7 +1091,7 @@ class MemberImport(models.TransientModel):
         for problem in problems:
             column = self._member_column_label(problem.column, mapping, header)
             reason = self._member_problem_text(problem)
-            writer.writerow([problem.row, engine.escape_formula(column), engine.escape_formula(reason)])
+            writer.writerow([problem.row, cells.escape_formula(column), cells.escape_formula(reason)])
         return base64.b64encode(out.getvalue().encode("utf-8-sig"))
 
 
@@ -1039,6 +1105,7 @@ class MemberImportColumn(models.TransientModel):
     header = fields.Char(string="Column in the File", readonly=True)
     sample = fields.Char(string="First Value", readonly=True)
     target = fields.Selection(TARGET_SELECTION, string="Imported As")
+    ignore = fields.Boolean(help="Tick to import the file without this column's data.")
 
 
 class MemberImportLevel(models.TransientModel):

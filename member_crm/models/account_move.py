@@ -24,9 +24,16 @@ class AccountMove(models.Model):
         return res
 
     def _member_crm_on_draft(self):
-        """A counted invoice reset to draft (or cancelled) stops counting; paid again later, it counts again."""
-        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.company_id.member_crm_enabled)
-        self.env["member.ledger"].sudo()._member_record_cancel("account.move", invoices)
+        """A counted invoice or credit note reset to draft (or cancelled) stops counting.
+
+        Its ledger entry is taken back by a cancellation; posted (and paid) again later, it counts again.
+        """
+        documents = self.filtered(
+            lambda m: m.move_type in ("out_invoice", "out_refund") and m.company_id.member_crm_enabled
+        )
+        # sudo: the ledger has no create right for anybody, by design
+        self.env["member.ledger"].sudo()._member_record_cancel("account.move", documents)
+        invoices = documents.filtered(lambda m: m.move_type == "out_invoice")
         if invoices:
             Lot = self.env["member.points.lot"].sudo()
             Lot._member_bonus(*Lot._member_invoice_bonus_rows(invoices, cancelled=True), cancelled=True)

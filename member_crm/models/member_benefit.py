@@ -273,10 +273,10 @@ class MemberBenefitDelivery(models.Model):
 
     @api.model
     def _cron_member_birthday_gifts(self):
-        today = fields.Date.context_today(self)
         benefits = self.search([("benefit_type", "=", "birthday_gift"), ("company_id.member_crm_enabled", "=", True)])
         granted = self.env["member.benefit.grant"]
         for benefit in benefits:
+            today = benefit.company_id._member_today()  # the store's day, as the ledger's
             pairs = engine.birthday_month_days(today, benefit.birthday_days_before, benefit.birthday_days_after)
             self.env["res.partner"].flush_model(["birthdate_date"])
             rows = self.env.execute_query(

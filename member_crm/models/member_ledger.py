@@ -7,10 +7,15 @@ and the import, with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` per
 batch of documents: the UNIQUE (source model, source id, kind, revision) index
 makes a replayed POS sync or a re-posted invoice count once, without aborting
 the caller's transaction as an ORM ``create`` hitting the constraint would. A
-document that stops counting (cancelled, reset to draft) gets a cancellation
-entry; if it counts again later, a new revision of its order entry. Each entry
-has its amounts per product category in ``member.ledger.line`` (purchase-type
-criterion). Corrections are new entries; users never write or delete entries.
+document that stops counting (an order cancelled, an invoice or a credit note
+reset to draft) gets a cancellation entry; if it counts again later, a new
+revision of its order or refund entry. Each entry has its amounts per product
+category in ``member.ledger.line`` (purchase-type criterion). Corrections are
+new entries; users never write or delete entries.
+
+Dates are local: the day a POS or sales order was made in the company's time
+zone (``res.company._member_tz``, the one Odoo's loyalty checks coupons in), an
+invoice's own date; refunds and cancellations carry their original's date.
 """
 
 from odoo import api, fields, models
@@ -40,7 +45,11 @@ class MemberLedger(models.Model):
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    date = fields.Date(required=True, readonly=True, help="Date of the qualifying document (a refund: the original's).")
+    date = fields.Date(
+        required=True,
+        readonly=True,
+        help="Day of the qualifying document in the company's time zone (a refund, a cancellation: the original's).",
+    )
     kind = fields.Selection(KINDS, required=True, readonly=True)
     amount = fields.Monetary(
         currency_field="currency_id", readonly=True, help="Untaxed, in company currency; refunds negative."
@@ -117,33 +126,46 @@ class MemberLedger(models.Model):
                   GROUP BY 1, 2, 3, 4, 5, 6, 7
                 ),
                 counted AS (
-                    -- a refund that, with the earlier ones, takes the whole order
-                    -- back also takes back the order from the order count
+                    -- a refund that, with the earlier ones still counting, takes the whole
+                    -- order back also takes back the order from the order count
                     SELECT doc.*,
                            CASE WHEN doc.kind = 'refund'
                                  AND orig.amount + COALESCE(prev.amount, 0) + doc.amount <= 0.005
                                 THEN -1 ELSE doc.order_count END AS final_count,
-                           CASE doc.kind WHEN 'order' THEN seen.orders WHEN 'cancel' THEN seen.cancels
-                                ELSE 0 END AS revision
+                           CASE WHEN doc.kind = 'cancel' THEN seen.cancels
+                                WHEN doc.kind = orig_kind.kind THEN seen.counts ELSE 0 END AS revision
                       FROM doc
                  LEFT JOIN member_ledger orig ON orig.id = doc.refund_of_id
+                 -- the kind a document counts as: its orders, a credit note its refund; the
+                 -- kind a cancellation takes back: that of the entry it reverses
+                 CROSS JOIN LATERAL (
+                           SELECT CASE WHEN doc.kind = 'cancel' THEN orig.kind
+                                       WHEN doc.kind IN ('order', 'refund') THEN doc.kind END AS kind
+                           ) orig_kind
                  LEFT JOIN LATERAL (
-                           SELECT SUM(r.amount) AS amount FROM member_ledger r
+                           -- the earlier refunds of the order, net of their cancellations
+                           SELECT SUM(r.amount) + COALESCE(SUM(c.amount), 0) AS amount
+                             FROM member_ledger r
+                        LEFT JOIN LATERAL (
+                                  SELECT SUM(c.amount) AS amount FROM member_ledger c
+                                   WHERE c.refund_of_id = r.id AND c.kind = 'cancel'
+                                  ) c ON TRUE
                             WHERE r.refund_of_id = doc.refund_of_id AND doc.refund_of_id IS NOT NULL
-                              AND r.kind = 'refund'
+                              AND doc.kind = 'refund' AND r.kind = 'refund'
                            ) prev ON TRUE
                  LEFT JOIN LATERAL (
-                           SELECT COUNT(*) FILTER (WHERE e.kind = 'order') AS orders,
+                           SELECT COUNT(*) FILTER (WHERE e.kind = orig_kind.kind) AS counts,
                                   COUNT(*) FILTER (WHERE e.kind = 'cancel') AS cancels
                              FROM member_ledger e
                             WHERE e.source_model = %(model)s AND e.source_id = doc.src_id
-                              AND e.kind IN ('order', 'cancel') AND doc.kind IN ('order', 'cancel')
+                              AND e.kind IN (orig_kind.kind, 'cancel') AND orig_kind.kind IS NOT NULL
+                              AND e.source_id IS NOT NULL
                            ) seen ON TRUE
-                     -- an order counts when it does not count yet; a cancellation
-                     -- takes back an order that counts
-                     WHERE doc.kind NOT IN ('order', 'cancel')
-                        OR (doc.kind = 'order' AND seen.orders = seen.cancels)
-                        OR (doc.kind = 'cancel' AND seen.orders > seen.cancels)
+                     -- a document counts when it does not count yet; a cancellation takes
+                     -- back one that counts (feedback and openings: no revision)
+                     WHERE orig_kind.kind IS NULL
+                        OR (doc.kind <> 'cancel' AND seen.counts = seen.cancels)
+                        OR (doc.kind = 'cancel' AND seen.counts > seen.cancels)
                 ),
                 ins AS (
                     INSERT INTO member_ledger (partner_id, company_id, date, kind, amount, order_count,
@@ -152,6 +174,9 @@ class MemberLedger(models.Model):
                     SELECT partner_id, company_id, date, kind, ROUND(amount::numeric, 2), final_count,
                            0, %(model)s, src_id, refund_of_id, revision, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM counted
+                  -- in the order the review reads them: a bulk load (backfill) is then laid out by
+                  -- member, and the review's range reads stay cheap before a VACUUM marks it visible
+                  ORDER BY partner_id, company_id, date
                         ON CONFLICT (source_model, source_id, kind, revision) WHERE source_id IS NOT NULL DO NOTHING
                  RETURNING id, partner_id, company_id, date, source_id, kind
                 ),
@@ -162,6 +187,7 @@ class MemberLedger(models.Model):
                            ROUND(SUM(src.amount)::numeric, 2), %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM ins JOIN src ON src.src_id = ins.source_id AND src.kind = ins.kind
                   GROUP BY ins.id, ins.partner_id, ins.company_id, ins.date, src.categ_id
+                  ORDER BY ins.partner_id, ins.company_id, ins.date
                 )
                 SELECT id, partner_id, company_id, source_id FROM ins
                 """,
@@ -189,9 +215,10 @@ class MemberLedger(models.Model):
     def _member_pos_select(self, order_ids):
         """Paid POS orders and POS refunds of the given ids (or all when None).
 
-        Split by line: lines that refund an earlier order's line are a refund of
-        that order (dated as the original, so windows stay exact); the others
-        are a sale (an exchange order has both).
+        An order is dated by the day it was made in the company's time zone. Split by
+        line: lines that refund an earlier order's line are a refund of that order (dated
+        as the original, so windows stay exact); the others are a sale (an exchange order
+        has both).
         """
         settle_filter = SQL("")
         if "sale_order_origin_id" in self.env["pos.order.line"]._fields:
@@ -202,7 +229,7 @@ class MemberLedger(models.Model):
         return SQL(
             """
             SELECT o.id AS src_id, p.commercial_partner_id AS partner_id, o.company_id,
-                   (o.date_order AT TIME ZONE 'UTC')::date AS date, 'order' AS kind, 1 AS order_count,
+                   %(local_date)s AS date, 'order' AS kind, 1 AS order_count,
                    NULL::int AS refund_of_id, t.categ_id,
                    l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
               FROM pos_order o
@@ -227,6 +254,7 @@ class MemberLedger(models.Model):
             """,
             ids=ids_filter,
             settle=settle_filter,
+            local_date=self.env["res.company"]._member_local_date_sql(SQL("o.date_order"), SQL("o.company_id")),
         )
 
     @api.model
@@ -289,7 +317,7 @@ class MemberLedger(models.Model):
         return SQL(
             """
             SELECT so.id AS src_id, p.commercial_partner_id AS partner_id, so.company_id,
-                   (so.date_order AT TIME ZONE 'UTC')::date AS date, 'order' AS kind, 1 AS order_count,
+                   %(local_date)s AS date, 'order' AS kind, 1 AS order_count,
                    NULL::int AS refund_of_id, t.categ_id,
                    sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
               FROM sale_order so
@@ -302,6 +330,7 @@ class MemberLedger(models.Model):
              WHERE so.state = 'sale' %(ids)s
             """,
             ids=ids_filter,
+            local_date=self.env["res.company"]._member_local_date_sql(SQL("so.date_order"), SQL("so.company_id")),
         )
 
     @api.model
@@ -315,11 +344,12 @@ class MemberLedger(models.Model):
 
     @api.model
     def _member_record_cancel(self, source_model, records):
-        """Documents that stop counting (sale order cancelled, invoice reset to draft or cancelled).
+        """Documents that stop counting (sale order cancelled, invoice or credit note reset to draft or cancelled).
 
-        Each is taken back whole: its last order entry negated, category by
-        category, as a cancellation dated as the order. Documents that do not
-        count are skipped; one that counts again later gets a new revision.
+        Each is taken back whole: its last order entry (a credit note: its last
+        refund entry) negated, category by category, as a cancellation dated
+        as that entry. Documents that do not count are skipped; one that counts
+        again later gets a new revision.
         """
         if not records:
             return []
@@ -331,10 +361,10 @@ class MemberLedger(models.Model):
                        -orig.order_count AS order_count, orig.id AS refund_of_id, ll.categ_id, -ll.amount AS amount
                   FROM member_ledger orig
                   JOIN member_ledger_line ll ON ll.ledger_id = orig.id
-                 WHERE orig.source_model = %s AND orig.kind = 'order' AND orig.source_id = ANY(%s)
+                 WHERE orig.source_model = %s AND orig.kind IN ('order', 'refund') AND orig.source_id = ANY(%s)
                    AND orig.revision = (SELECT MAX(last.revision) FROM member_ledger last
                                          WHERE last.source_model = orig.source_model
-                                           AND last.source_id = orig.source_id AND last.kind = 'order')
+                                           AND last.source_id = orig.source_id AND last.kind = orig.kind)
                 """,
                 source_model,
                 list(records.ids),
@@ -489,25 +519,7 @@ class MemberLedger(models.Model):
             for model, select in selects:
                 scoped = SQL("SELECT * FROM (%s) src WHERE TRUE %s", select, company_filter)
                 total += len(self._member_insert(model, scoped, check=False))
+        if total:
+            # fresh statistics for the review that follows a bulk load (VACUUM cannot run in a transaction)
+            self.env.cr.execute(SQL("ANALYZE member_ledger, member_ledger_line"))
         return total
-
-
-class MemberLedgerLine(models.Model):
-    _name = "member.ledger.line"
-    _description = "Member Qualification Ledger by Category"
-    _order = "ledger_id, id"
-
-    ledger_id = fields.Many2one("member.ledger", required=True, index=True, ondelete="cascade", readonly=True)
-    partner_id = fields.Many2one("res.partner", required=True, readonly=True, ondelete="cascade")
-    company_id = fields.Many2one("res.company", required=True, readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    date = fields.Date(required=True, readonly=True)
-    categ_id = fields.Many2one("product.category", string="Category", readonly=True, ondelete="set null")
-    amount = fields.Monetary(currency_field="currency_id", readonly=True)
-
-    _member_window_idx = models.Index("(partner_id, company_id, date) INCLUDE (categ_id, amount)")
-
-    def write(self, vals):
-        if self:
-            raise UserError(self.env._("Ledger entries cannot be changed: add a correction instead."))
-        return super().write(vals)

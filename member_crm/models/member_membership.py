@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..engine import tiers as engine
-from ..tools.trusted import MEMBERSHIP_WRITE, is_trusted
+from ..tools.trusted import MEMBERSHIP_WRITE, is_trusted, trusted
 
 _logger = logging.getLogger(__name__)
 
@@ -44,6 +44,14 @@ class MemberMembership(models.Model):
         tracking=True,
     )
     member_since = fields.Date(default=fields.Date.context_today, required=True)
+    # set by the migration import for members whose file gives no date (member_since is then the import's
+    # as-of date): reports counting new members by member_since leave them out. A date written later clears it.
+    member_since_unknown = fields.Boolean(
+        compute="_compute_member_since_unknown",
+        store=True,
+        readonly=False,
+        help="Imported without a date of joining: Member Since is the import's date, not the day this member joined.",
+    )
     tier_id = fields.Many2one("member.tier", index=True, readonly=True, check_company=True)
     tier_level = fields.Integer(related="tier_id.level", store=True)
     tier_color = fields.Integer(related="tier_id.color")
@@ -93,6 +101,11 @@ class MemberMembership(models.Model):
         for membership in self:
             membership.display_name = f"{membership.number} {membership.partner_id.name or ''}".strip()
 
+    @api.depends("member_since")
+    def _compute_member_since_unknown(self):
+        # only the import sets it (with the date); any date written afterwards is a known one
+        self.member_since_unknown = False
+
     def _compute_qualify_figures(self):
         rows = {row["id"]: row for row in self._member_aggregate(membership_ids=self.ids)} if self.ids else {}
         for membership in self:
@@ -122,9 +135,9 @@ class MemberMembership(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        # an empty tier is what a creation without one gives anyway
+        # an empty tier is what a creation without one gives anyway; numbers come from enrolment's sequence
         given = {name for vals in vals_list for name, value in vals.items() if value}
-        self._member_check_guarded_fields(given, TIER_FIELDS)
+        self._member_check_guarded_fields(given, (*TIER_FIELDS, "number"))
         return super().create(vals_list)
 
     def write(self, vals):
@@ -164,10 +177,10 @@ class MemberMembership(models.Model):
         if not new_partners:
             return existing
         sequence = company._member_sequence()
-        today = fields.Date.context_today(self)
+        today = company._member_today()
         created = (
             self.sudo()
-            .with_context(tracking_disable=True)
+            .with_context(tracking_disable=True, **trusted(MEMBERSHIP_WRITE))
             .create(
                 [
                     {
@@ -193,47 +206,153 @@ class MemberMembership(models.Model):
 
     def _member_place(self, trigger="enroll", source=None, partner_sources=None):
         """Give new members the tier their ledger history earns (never down)."""
-        rows = self._member_aggregate(self.ids, fields.Date.context_today(self))
-        category_spend = self._member_category_spend(rows)
-        changes, sources = [], {}
-        for row in rows:
-            rules = self.env["member.tier"]._member_rules(row["company_id"])
-            target = engine.instant_upgrade(row["tier_id"], rules, self._member_qualification(row, category_spend))
-            if target:
-                changes.append((row["id"], row["tier_id"], target))
-                sources[row["id"]] = (partner_sources or {}).get(row["partner_id"])
-        self._member_apply_changes(changes, trigger, source=source, sources=sources)
+        rows = self._member_aggregate(membership_ids=self.ids)
+        sources = {row["id"]: (partner_sources or {}).get(row["partner_id"]) for row in rows}
+        self._member_upgrade(rows, trigger, source=source, sources=sources)
 
     # ------------------------------------------------------------------
-    # aggregates
+    # window figures: the one aggregate of the ledger
     # ------------------------------------------------------------------
     @api.model
-    def _member_windows(self, company_ids, as_of):
-        companies = self.env["res.company"].sudo().browse(company_ids)
-        # the simulation tries another window without writing it
-        override = self.env.context.get("member_window_override") or (None, None, None)
+    def _member_windows(self, company_ids, as_of=None, settings=None):
+        """{company id: (first day, last day)} of the companies' qualification windows ending on ``as_of``.
+
+        ``as_of``: by default each company's today, in its time zone. ``settings``: {company id:
+        (window type, months)} to use instead of the company's (the simulation tries them without writing).
+        """
         windows = {}
-        for company in companies:
-            kind, months = company.member_window_type, company.member_window_months or 12
-            if override[0] == company.id:
-                kind, months = override[1], override[2] or 12
-            windows[company.id] = (engine.window_start(as_of, kind, months), as_of)
+        for company in self.env["res.company"].sudo().browse(company_ids):
+            kind, months = (settings or {}).get(company.id) or (
+                company.member_window_type,
+                company.member_window_months,
+            )
+            last_day = as_of or company._member_today()
+            windows[company.id] = (engine.window_start(last_day, kind, months or 12), last_day)
         return windows
 
     @api.model
-    def _member_aggregate(self, membership_ids=None, as_of=None, pairs=None, lock=False):
-        """Window figures of memberships from the ledger, in one query.
+    def _member_window_sql(self, mem, windows, categories, batch=None):
+        """The CTEs ``w``, ``mem`` and ``agg``: window figures of memberships, the one aggregate of the ledger.
 
-        Select by ``membership_ids`` or by (partner, company) ``pairs`` (active
-        memberships). Returns dicts with the membership's id, partner_id,
-        company_id, tier_id, tier_protected_until, grace_since, the window's
-        start_date and stop_date, and its spend, orders and feedback.
-        With ``lock`` (the instant check after an order), the same statement
-        stamps ``last_qualifying_at``: that UPDATE locks the rows, so the loser of
-        two concurrent orders of one member waits, then fails to serialize and
-        is retried by Odoo with the winner's ledger entry in its snapshot.
+        Every reader goes through here: the figures shown, the placement, the instant check, the
+        simulation and the review.
+
+        - ``mem`` (SQL): the memberships, with the columns id, partner_id, company_id, tier_id,
+          protected_until and grace_since.
+        - ``windows``: {company id: (first day, last day)}.
+        - ``categories``: {tier id: category ids}, for a column ``engine.category_column(tier id)`` each:
+          the spend in those categories and their subcategories.
+        - ``batch``: (company id, after partner id) when ``mem`` is the next partners of one company
+          in partner order (the review): the ledger is then read as one range of its index (a lookup
+          per member costs twice as much at a million members), else member by member.
+
+        ``agg`` has mem's columns, spend, orders, feedback, the category columns, start_date and stop_date.
         """
-        as_of = as_of or fields.Date.context_today(self)
+
+        def ledger(table, alias):
+            t = SQL.identifier(alias)
+            if batch:
+                company_id, after_id = batch
+                start, stop = windows[company_id]
+                return SQL(
+                    """FROM %(table)s %(t)s
+                      WHERE %(t)s.partner_id > %(after)s AND %(t)s.partner_id <= (SELECT MAX(partner_id) FROM mem)
+                        AND %(t)s.company_id = %(company)s AND %(t)s.date BETWEEN %(start)s AND %(stop)s""",
+                    table=SQL.identifier(table),
+                    t=t,
+                    after=after_id or 0,
+                    company=company_id,
+                    start=start,
+                    stop=stop,
+                )
+            return SQL(
+                """FROM mem JOIN w ON w.company_id = mem.company_id
+                   JOIN %(table)s %(t)s ON %(t)s.partner_id = mem.partner_id AND %(t)s.company_id = mem.company_id
+                                       AND %(t)s.date BETWEEN w.start_date AND w.stop_date""",
+                table=SQL.identifier(table),
+                t=t,
+            )
+
+        category_columns, category_join = SQL(""), SQL("")
+        if categories:
+            columns = [SQL.identifier(engine.category_column(key)) for key in categories]
+            category_columns = SQL("").join(SQL(", COALESCE(c.%s, 0) AS %s", column, column) for column in columns)
+            sums = SQL(", ").join(
+                SQL("SUM(ll.amount) FILTER (WHERE %s) AS %s", self._member_category_match(ids), column)
+                for ids, column in zip(categories.values(), columns, strict=True)
+            )
+            category_join = SQL(
+                """
+                LEFT JOIN (
+                    SELECT ll.partner_id, ll.company_id, %(sums)s
+                      %(lines)s
+                  GROUP BY ll.partner_id, ll.company_id
+                ) c ON c.partner_id = mem.partner_id AND c.company_id = mem.company_id""",
+                sums=sums,
+                lines=ledger("member_ledger_line", "ll"),
+            )
+        window_values = SQL(", ").join(SQL("(%s, %s::date, %s::date)", c, s, e) for c, (s, e) in windows.items())
+        return SQL(
+            """
+            w(company_id, start_date, stop_date) AS (VALUES %(windows)s),
+            mem AS (%(mem)s),
+            agg AS (
+                SELECT mem.*, COALESCE(a.spend, 0) AS spend, COALESCE(a.orders, 0) AS orders,
+                       COALESCE(a.feedback, 0) AS feedback %(category_columns)s, w.start_date, w.stop_date
+                  FROM mem
+                  JOIN w ON w.company_id = mem.company_id
+             LEFT JOIN (
+                       SELECT l.partner_id, l.company_id, SUM(l.amount) AS spend, SUM(l.order_count) AS orders,
+                              SUM(l.feedback_count) AS feedback
+                         %(ledger)s
+                     GROUP BY l.partner_id, l.company_id
+                       ) a ON a.partner_id = mem.partner_id AND a.company_id = mem.company_id %(category_join)s
+            )""",
+            windows=window_values,
+            mem=mem,
+            category_columns=category_columns,
+            ledger=ledger("member_ledger", "l"),
+            category_join=category_join,
+        )
+
+    @api.model
+    def _member_category_match(self, category_ids):
+        """SQL: ``ll.categ_id`` is one of ``category_ids`` or of their subcategories (archived ones too)."""
+        return SQL(
+            """ll.categ_id IN (SELECT sub.id FROM product_category sub
+                                 JOIN product_category root ON sub.parent_path LIKE root.parent_path || '%%'
+                                WHERE root.id = ANY(%s))""",
+            list(category_ids),
+        )
+
+    @api.model
+    def _member_aggregate(self, membership_ids=None, pairs=None, as_of=None, windows=None):
+        """Window figures of memberships from the ledger, in one query (nothing written).
+
+        Select by ``membership_ids`` or by (partner, company) ``pairs`` (active memberships).
+        ``windows``: {company id: (first day, last day)}, by default the companies' own windows
+        ending ``as_of`` (by default their today). Returns dicts with the membership's id,
+        partner_id, company_id, tier_id, protected_until, grace_since, the window's start_date and
+        stop_date, its spend, orders and feedback, and category_spend ({tier id: spend in the
+        tier's categories}, for the tiers that have categories).
+        """
+        return self._member_window_rows(membership_ids=membership_ids, pairs=pairs, as_of=as_of, windows=windows)
+
+    @api.model
+    def _member_stamp_qualifying(self, pairs):
+        """Stamp ``last_qualifying_at`` on the active memberships of (partner, company) ``pairs``; return their figures.
+
+        One statement: its UPDATE locks the rows, so the loser of two concurrent orders of one
+        member waits, then fails to serialize and is retried by Odoo with the winner's ledger entry
+        in its snapshot. Returns the rows of ``_member_aggregate``.
+        """
+        rows = self._member_window_rows(pairs=pairs, stamp=True)
+        if rows:
+            self.browse([r["id"] for r in rows]).invalidate_recordset(["last_qualifying_at"])
+        return rows
+
+    @api.model
+    def _member_window_rows(self, membership_ids=None, pairs=None, as_of=None, windows=None, stamp=False):
         if pairs is not None:
             company_ids = list({c for _p, c in pairs})
             # arrays, not a list of tuples: an import checks tens of thousands of pairs in one statement
@@ -247,95 +366,47 @@ class MemberMembership(models.Model):
             where = SQL("m.id = ANY(%s)", list(membership_ids))
         if not company_ids:
             return []
-        windows = self._member_windows(company_ids, as_of)
-        window_values = SQL(", ").join(SQL("(%s, %s::date, %s::date)", c, s, e) for c, (s, e) in windows.items())
-        self.env.flush_all()
-        lock_sql = SQL(
-            """,
-            upd AS (
-                UPDATE member_membership m SET last_qualifying_at = %s FROM agg WHERE m.id = agg.id
-            )""",
-            fields.Datetime.now(),
+        windows = windows or self._member_windows(company_ids, as_of)
+        Tier = self.env["member.tier"]
+        categories = {
+            tier_id: category_ids
+            for company_id in company_ids
+            for tier_id, category_ids in Tier._member_category_tiers(company_id).items()
+            if category_ids
+        }
+        mem = SQL(
+            """SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.tier_protected_until AS protected_until,
+                      m.grace_since
+                 FROM member_membership m
+                WHERE %s""",
+            where,
         )
+        stamp_sql = SQL("")
+        if stamp:
+            stamp_sql = SQL(
+                ", stamped AS (UPDATE member_membership m SET last_qualifying_at = %s FROM agg WHERE m.id = agg.id)",
+                fields.Datetime.now(),
+            )
+        self.env.flush_all()
         rows = self.env.execute_query_dict(
             SQL(
-                """
-                WITH w(company_id, start_date, stop_date) AS (VALUES %(windows)s),
-                mem AS (
-                    SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.tier_protected_until, m.grace_since
-                      FROM member_membership m
-                     WHERE %(where)s
-                ),
-                agg AS (
-                    SELECT mem.*, COALESCE(a.spend, 0) AS spend, COALESCE(a.orders, 0) AS orders,
-                           COALESCE(a.feedback, 0) AS feedback, w.start_date, w.stop_date
-                      FROM mem
-                      JOIN w ON w.company_id = mem.company_id
-                 LEFT JOIN LATERAL (
-                           SELECT SUM(l.amount) AS spend, SUM(l.order_count) AS orders,
-                                  SUM(l.feedback_count) AS feedback
-                             FROM member_ledger l
-                            WHERE l.partner_id = mem.partner_id AND l.company_id = mem.company_id
-                              AND l.date BETWEEN w.start_date AND w.stop_date
-                           ) a ON TRUE
-                )%(lock)s
-                SELECT * FROM agg ORDER BY id
-                """,
-                windows=window_values,
-                where=where,
-                lock=lock_sql if lock else SQL(""),
+                "WITH %s%s SELECT * FROM agg ORDER BY id",
+                self._member_window_sql(mem, windows, categories),
+                stamp_sql,
             )
         )
-        if rows and lock:
-            self.browse([r["id"] for r in rows]).invalidate_recordset(["last_qualifying_at"])
+        for row in rows:
+            row["category_spend"] = {key: float(row.pop(engine.category_column(key)) or 0.0) for key in categories}
         return rows
 
     @api.model
-    def _member_category_spend(self, rows):
-        """{membership id: {tier id: spend in the tier's categories}} for tiers using that criterion."""
-        result = {}
-        by_company = {}
-        for row in rows:
-            by_company.setdefault(row["company_id"], []).append(row)
-        for company_id, company_rows in by_company.items():
-            tiers = self.env["member.tier"]._member_category_tiers(company_id)
-            tiers = {tier: categs for tier, categs in tiers.items() if categs}
-            if not tiers:
-                continue
-            tier_values = SQL(", ").join(SQL("(%s, %s)", t, c) for t, categs in tiers.items() for c in categs)
-            mem_values = SQL(", ").join(
-                SQL("(%s, %s, %s::date, %s::date)", r["id"], r["partner_id"], r["start_date"], r["stop_date"])
-                for r in company_rows
-            )
-            for membership_id, tier_id, spend in self.env.execute_query(
-                SQL(
-                    """
-                    WITH tc(tier_id, categ_id) AS (VALUES %(tiers)s),
-                    mem(id, partner_id, start_date, stop_date) AS (VALUES %(mems)s)
-                    SELECT mem.id, tc.tier_id, SUM(ll.amount)
-                      FROM mem
-                      JOIN member_ledger_line ll ON ll.partner_id = mem.partner_id AND ll.company_id = %(company)s
-                                                AND ll.date BETWEEN mem.start_date AND mem.stop_date
-                      JOIN product_category pc ON pc.id = ll.categ_id
-                      JOIN product_category root ON pc.parent_path LIKE root.parent_path || '%%'
-                      JOIN tc ON tc.categ_id = root.id
-                  GROUP BY mem.id, tc.tier_id
-                    """,
-                    tiers=tier_values,
-                    mems=mem_values,
-                    company=company_id,
-                )
-            ):
-                result.setdefault(membership_id, {})[tier_id] = float(spend or 0.0)
-        return result
-
-    @api.model
-    def _member_qualification(self, row, category_spend=None):
+    def _member_qualification(self, row):
+        """What the engine judges: the figures of a row of ``_member_aggregate``."""
         return engine.Qualification(
             spend=float(row["spend"]),
             orders=int(row["orders"]),
             feedback=int(row["feedback"]),
-            category_spend=(category_spend or {}).get(row["id"], {}),
+            category_spend=row["category_spend"],
         )
 
     # ------------------------------------------------------------------
@@ -349,19 +420,24 @@ class MemberMembership(models.Model):
         Cost per document: one aggregate that also stamps (and so locks) the membership row.
         """
         sources = {(p, c): (m, s) for p, c, m, s in inserted}
-        rows = self._member_aggregate(pairs=list(sources), lock=True)
+        rows = self._member_stamp_qualifying(list(sources))
         self._member_auto_enroll(set(sources) - {(r["partner_id"], r["company_id"]) for r in rows}, sources)
-        if not rows:
-            return
-        category_spend = self._member_category_spend(rows)
+        self._member_upgrade(
+            rows,
+            trigger,
+            sources={row["id"]: "{},{}".format(*sources[(row["partner_id"], row["company_id"])]) for row in rows},
+        )
+
+    @api.model
+    def _member_upgrade(self, rows, trigger, source=None, sources=None):
+        """Move the members of ``_member_aggregate`` rows up to the tier they qualify for (never down)."""
         changes = []
         for row in rows:
             rules = self.env["member.tier"]._member_rules(row["company_id"])
-            target = engine.instant_upgrade(row["tier_id"], rules, self._member_qualification(row, category_spend))
+            target = engine.instant_upgrade(row["tier_id"], rules, self._member_qualification(row))
             if target:
-                model, source_id = sources[(row["partner_id"], row["company_id"])]
-                changes.append((row["id"], row["tier_id"], target, f"{model},{source_id}"))
-        self._member_apply_changes([c[:3] for c in changes], trigger, sources={c[0]: c[3] for c in changes})
+                changes.append((row["id"], row["tier_id"], target))
+        self._member_apply_changes(changes, trigger, source=source, sources=sources)
 
     @api.model
     def _member_auto_enroll(self, pairs, sources):
@@ -376,87 +452,115 @@ class MemberMembership(models.Model):
             )
 
     # ------------------------------------------------------------------
-    # applying decisions
+    # tier moves: the one writer of a membership's tier and its history line
     # ------------------------------------------------------------------
     @api.model
-    def _member_apply_changes(self, changes, trigger, sources=None, source=None, reason=None, as_of=None):
-        """Move memberships to new tiers and log each move: one UPDATE and one INSERT.
+    def _member_move_sql(self, moves, trigger, reason=None):
+        """The CTEs ``moved`` and ``logged``: move memberships to new tiers and log each move.
 
-        ``changes``: [(membership id, old tier id, new tier id)]. Upward moves
-        start the keep period; every move ends a grace period. Arrays are passed
-        with ``unnest``: one statement whatever the batch.
+        ``moves`` (SQL): a relation with the columns id, from_tier_id, target (tier id or NULL),
+        direction ('up' or 'down'), protected_until (the end of a new keep period, or NULL to keep
+        the current one), since (the day of the move) and source_ref. Every move ends a grace period.
+        ``moved`` returns the moved memberships' ids.
+        """
+        now = fields.Datetime.now()
+        return SQL(
+            """
+            moved AS (
+                UPDATE member_membership m
+                   SET tier_id = mv.target, tier_level = t.level, tier_since = mv.since, grace_since = NULL,
+                       tier_protected_until = COALESCE(mv.protected_until, m.tier_protected_until),
+                       write_uid = %(uid)s, write_date = %(now)s
+                  FROM %(moves)s mv LEFT JOIN member_tier t ON t.id = mv.target
+                 WHERE m.id = mv.id
+             RETURNING m.id, m.partner_id, m.company_id, mv.from_tier_id, mv.target, mv.direction, mv.source_ref
+            ),
+            logged AS (
+                INSERT INTO member_tier_history (membership_id, partner_id, company_id, from_tier_id, to_tier_id,
+                                                 direction, source_ref, trigger, date, user_id, reason,
+                                                 create_uid, create_date, write_uid, write_date)
+                SELECT moved.id, moved.partner_id, moved.company_id, moved.from_tier_id, moved.target,
+                       moved.direction, moved.source_ref, %(trigger)s, %(now)s, %(uid)s, %(reason)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM moved
+            )""",
+            moves=moves,
+            trigger=trigger,
+            reason=reason,
+            uid=self.env.uid,
+            now=now,
+        )
+
+    @api.model
+    def _member_apply_changes(self, changes, trigger, sources=None, source=None, reason=None, as_of=None):
+        """Move memberships to new tiers and log each move, in one statement.
+
+        ``changes``: [(membership id, old tier id, new tier id)]. Upward moves start the keep
+        period; every move ends a grace period. ``as_of``: the day of the moves, by default each
+        company's today. Arrays are passed with ``unnest``: one statement whatever the batch.
         """
         if not changes:
             return
-        as_of = as_of or fields.Date.context_today(self)
         ids = [mid for mid, _old, _new in changes]
         info = {
-            mid: (partner_id, company_id, keep)
-            for mid, partner_id, company_id, keep in self.env.execute_query(
+            mid: (company_id, keep)
+            for mid, company_id, keep in self.env.execute_query(
                 SQL(
-                    """SELECT m.id, m.partner_id, m.company_id, c.member_keep_months
+                    """SELECT m.id, m.company_id, c.member_keep_months
                          FROM member_membership m JOIN res_company c ON c.id = m.company_id
                         WHERE m.id = ANY(%s)""",
                     ids,
                 )
             )
         }
-        levels = {}
-        for company_id in {c for _p, c, _k in info.values()}:
-            levels.update({rule.key: rule.level for rule in self.env["member.tier"]._member_rules(company_id)})
-        columns = {name: [] for name in ("id", "tier", "protected")}
-        log = []
+        levels, days = {}, {}
+        for company in self.env["res.company"].sudo().browse({c for c, _k in info.values()}):
+            levels.update({rule.key: rule.level for rule in self.env["member.tier"]._member_rules(company.id)})
+            days[company.id] = as_of or company._member_today()
+        columns = {name: [] for name in ("id", "from", "to", "direction", "protected", "since", "source")}
         for mid, old, new in changes:
             up = old is None or (new is not None and levels.get(new, 0) > levels.get(old, 0))
-            partner_id, company_id, keep = info[mid]
+            company_id, keep = info[mid]
+            day = days[company_id]
             columns["id"].append(mid)
-            columns["tier"].append(new)
+            columns["from"].append(old or None)
+            columns["to"].append(new or None)
+            columns["direction"].append("up" if up else "down")
             # the keep period starts with an upward move; a downward one keeps the date it had
-            columns["protected"].append(engine.add_months(as_of, keep or 0) if up else None)
-            log.append(
-                {
-                    "membership_id": mid,
-                    "partner_id": partner_id,
-                    "company_id": company_id,
-                    "from_tier_id": old,
-                    "to_tier_id": new,
-                    "direction": "up" if up else "down",
-                    "source_ref": (sources or {}).get(mid) or source,
-                }
-            )
+            columns["protected"].append(engine.add_months(day, keep or 0) if up else None)
+            columns["since"].append(day)
+            columns["source"].append((sources or {}).get(mid) or source or None)
         self.env.flush_all()
-        now = fields.Datetime.now()
+        moves = SQL(
+            """(SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::varchar[], %s::date[], %s::date[],
+                                     %s::varchar[])
+                   AS v(id, from_tier_id, target, direction, protected_until, since, source_ref))""",
+            *columns.values(),
+        )
         self.env.execute_query(
-            SQL(
-                """
-                UPDATE member_membership m
-                   SET tier_id = v.tier, tier_level = t.level, tier_since = %(today)s, grace_since = NULL,
-                       tier_protected_until = COALESCE(v.protected, m.tier_protected_until),
-                       write_uid = %(uid)s, write_date = %(now)s
-                  FROM unnest(%(ids)s::int[], %(tiers)s::int[], %(protected)s::date[]) AS v(id, tier, protected)
-             LEFT JOIN member_tier t ON t.id = v.tier
-                 WHERE m.id = v.id
-                """,
-                ids=columns["id"],
-                tiers=columns["tier"],
-                protected=columns["protected"],
-                today=as_of,
-                uid=self.env.uid,
-                now=now,
-            )
+            SQL("WITH %s SELECT COUNT(*) FROM moved", self._member_move_sql(moves, trigger, reason=reason))
         )
         self.browse(ids).invalidate_recordset(self._member_tier_state_fields())
-        self.env["member.tier.history"]._member_log(log, trigger=trigger, reason=reason)
         self._member_invalidate_partners()
-        self._member_on_tier_changed(self.browse(ids))
+        self._member_on_tier_changed(self.browse(ids), list(days))
 
     @api.model
     def _member_tier_state_fields(self):
         return ["tier_id", "tier_since", "grace_since", "tier_protected_until", "tier_level", "history_ids"]
 
-    def _member_on_tier_changed(self, memberships):
-        """What a tier change sets off: the benefits of the new tier."""
-        self.env["member.benefit"]._member_deliver(memberships)
+    def _member_on_tier_changed(self, memberships, company_ids):
+        """What a tier change sets off: the benefits of the new tier.
+
+        ``company_ids``: the companies of ``memberships``. Where none has a benefit (archived ones
+        too: their pricelists are taken back), there is nothing to deliver, and a review moving
+        tens of thousands of members does not read them one by one.
+        """
+        self.env["member.benefit"].flush_model(["company_id"])
+        with_benefits = self.env.execute_query(
+            SQL("SELECT 1 FROM member_benefit WHERE company_id = ANY(%s) LIMIT 1", list(company_ids))
+        )
+        if with_benefits:
+            self.env["member.benefit"]._member_deliver(memberships)
 
     def _member_moved_up(self):
         """Those of these memberships whose last tier change was a move up (or their first placement)."""
@@ -485,147 +589,96 @@ class MemberMembership(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _member_review_plan(self, company, as_of):
-        """The SQL of a company's review, compiled once per run from its tier rules."""
+        """What a company's review needs, compiled once per run from its tier rules."""
         rules = self.env["member.tier"]._member_rules(company.id)
         compiled = engine.compile_review_sql(
             rules, as_of, max_drop=company.member_max_drop, grace_days=company.member_grace_days
         )
-        compiled = {
+        plan = {
             name: SQL(value.text, *value.params) if isinstance(value, engine.SqlExpr) else value
             for name, value in compiled.items()
         }
-        category_ids = {}
-        if compiled["category_keys"]:
-            categories = self.env["member.tier"]._member_category_tiers(company.id)
-            Category = self.env["product.category"].sudo().with_context(active_test=False)
-            for key in compiled["category_keys"]:
-                # the tier's categories and their subcategories, resolved once per run
-                category_ids[key] = Category.search([("id", "child_of", list(categories.get(key, ())))]).ids
-        compiled["category_ids"] = category_ids
-        compiled["window"] = self._member_windows([company.id], as_of)[company.id]
-        compiled["protected_until"] = engine.add_months(as_of, company.member_keep_months or 0)
-        return compiled
+        categories = self.env["member.tier"]._member_category_tiers(company.id)
+        plan["categories"] = {key: categories.get(key, ()) for key in compiled["category_keys"]}
+        plan["company_id"] = company.id
+        plan["today"] = as_of
+        plan["windows"] = self._member_windows([company.id], as_of)
+        plan["protected_until"] = engine.add_months(as_of, company.member_keep_months or 0)
+        return plan
+
+    @api.model
+    def _member_review_sql(self, plan, after_id, limit):
+        """The statement that reviews the next ``limit`` active memberships after partner ``after_id``.
+
+        Aggregates their window (``_member_window_sql``), decides with the rules compiled by
+        ``engine.compile_review_sql`` (the same decisions as ``engine.review``), moves and logs the
+        members that go up or down (``_member_move_sql``) and starts or ends grace periods. Yields
+        one row: the batch's last partner id, its size, the moved and the notified membership ids.
+        """
+        mem = SQL(
+            """SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.tier_protected_until AS protected_until,
+                      m.grace_since
+                 FROM member_membership m
+                WHERE m.company_id = %(company)s AND m.state = 'active' AND m.partner_id > %(after)s
+             ORDER BY m.partner_id
+                LIMIT %(limit)s""",
+            company=plan["company_id"],
+            after=after_id or 0,
+            limit=limit,
+        )
+        window = self._member_window_sql(
+            mem, plan["windows"], plan["categories"], batch=(plan["company_id"], after_id or 0)
+        )
+        return SQL(
+            """
+            WITH %(window)s,
+            pos AS (SELECT agg.*, %(qpos)s AS qpos, %(cpos)s AS cpos FROM agg),
+            act AS (SELECT pos.*, %(action)s AS action FROM pos),
+            dec AS (
+                SELECT act.id, act.partner_id, act.tier_id, act.grace_since, act.action, %(target)s AS target
+                  FROM act
+                 WHERE act.action IN ('up', 'down', 'notify')
+                    OR (act.action = 'none' AND act.grace_since IS NOT NULL)
+            ),
+            mv AS (
+                SELECT dec.id, dec.tier_id AS from_tier_id, dec.target, dec.action AS direction,
+                       CASE WHEN dec.action = 'up' THEN %(protected)s::date END AS protected_until,
+                       %(today)s::date AS since, NULL::varchar AS source_ref
+                  FROM dec
+                 WHERE dec.action IN ('up', 'down')
+            ),
+            %(move)s,
+            graced AS (
+                UPDATE member_membership m
+                   SET grace_since = CASE WHEN dec.action = 'notify' THEN %(today)s::date END
+                  FROM dec
+                 WHERE m.id = dec.id AND dec.action IN ('notify', 'none')
+             RETURNING m.id, dec.action
+            )
+            SELECT (SELECT MAX(partner_id) FROM mem), (SELECT COUNT(*) FROM mem),
+                   ARRAY(SELECT id FROM moved), ARRAY(SELECT id FROM graced WHERE action = 'notify')
+            """,
+            window=window,
+            qpos=plan["qpos"],
+            cpos=plan["cpos"],
+            action=plan["action"],
+            target=plan["target"],
+            protected=plan["protected_until"],
+            today=plan["today"],
+            move=self._member_move_sql(SQL("mv"), "review"),
+        )
 
     @api.model
     def _member_review_batch(self, company, as_of, after_id=0, limit=5000, plan=None):
-        """Review one batch of a company's active memberships in one statement.
+        """Review one batch of a company's active memberships: run ``_member_review_sql``, then what follows.
 
-        Batches follow the partner id (``after_id``: the last partner id of the
-        previous batch), so that the batch's ledger is one index range.
-
-        Aggregates the ledger, decides with the compiled rules of
-        ``engine.compile_review_sql`` (the same decisions as ``engine.review``),
-        writes only the memberships that move or whose grace starts or ends, and
-        logs each move in the tier history. Returns (last partner id, count).
+        Batches follow the partner id (``after_id``: the last partner id of the previous batch),
+        so that the batch's ledger is one index range. Only the memberships that move or whose
+        grace starts or ends are written. Returns (last partner id, count).
         """
         plan = plan or self._member_review_plan(company, as_of)
-        start, stop = plan["window"]
-        category_join = SQL("")
-        if plan["category_ids"]:
-            sums = SQL(", ").join(
-                SQL(
-                    "COALESCE(SUM(ll.amount) FILTER (WHERE ll.categ_id = ANY(%s)), 0) AS %s",
-                    ids,
-                    SQL.identifier(engine.category_column(key)),
-                )
-                for key, ids in plan["category_ids"].items()
-            )
-            category_join = SQL(
-                """
-                LEFT JOIN (
-                    SELECT ll.partner_id, %(sums)s FROM member_ledger_line ll
-                     WHERE ll.partner_id > %(after)s AND ll.partner_id <= (SELECT MAX(partner_id) FROM mem)
-                       AND ll.company_id = %(company)s AND ll.date BETWEEN %(start)s AND %(stop)s
-                  GROUP BY ll.partner_id
-                ) c ON c.partner_id = mem.partner_id""",
-                after=after_id or 0,
-                sums=sums,
-                company=company.id,
-                start=start,
-                stop=stop,
-            )
         self.env.flush_all()
-        now = fields.Datetime.now()
-        last_id, count, moved, notified = self.env.execute_query(
-            SQL(
-                """
-                WITH mem AS (
-                    SELECT m.id, m.partner_id, m.tier_id, m.tier_protected_until AS protected_until, m.grace_since
-                      FROM member_membership m
-                     WHERE m.company_id = %(company)s AND m.state = 'active' AND m.partner_id > %(after)s
-                  ORDER BY m.partner_id
-                     LIMIT %(limit)s
-                ),
-                -- one range scan of the ledger index for the batch's partners, grouped
-                -- (a lookup per member costs twice as much at a million members)
-                agg AS (
-                    SELECT mem.*, COALESCE(a.spend, 0) AS spend, COALESCE(a.orders, 0) AS orders,
-                           COALESCE(a.feedback, 0) AS feedback %(category_columns)s
-                      FROM mem
-                 LEFT JOIN (
-                           SELECT l.partner_id, SUM(l.amount) AS spend, SUM(l.order_count) AS orders,
-                                  SUM(l.feedback_count) AS feedback
-                             FROM member_ledger l
-                            WHERE l.partner_id > %(after)s AND l.partner_id <= (SELECT MAX(partner_id) FROM mem)
-                              AND l.company_id = %(company)s AND l.date BETWEEN %(start)s AND %(stop)s
-                         GROUP BY l.partner_id
-                           ) a ON a.partner_id = mem.partner_id %(category_join)s
-                ),
-                pos AS (SELECT agg.*, %(qpos)s AS qpos, %(cpos)s AS cpos FROM agg),
-                act AS (SELECT pos.*, %(action)s AS action FROM pos),
-                dec AS (
-                    SELECT act.id, act.partner_id, act.tier_id, act.grace_since, act.action, %(target)s AS target
-                      FROM act
-                     WHERE act.action IN ('up', 'down', 'notify')
-                        OR (act.action = 'none' AND act.grace_since IS NOT NULL)
-                ),
-                moved AS (
-                    UPDATE member_membership m
-                       SET tier_id = dec.target, tier_level = t.level, tier_since = %(today)s, grace_since = NULL,
-                           tier_protected_until = CASE WHEN dec.action = 'up' THEN %(protected)s
-                                                       ELSE m.tier_protected_until END,
-                           write_uid = %(uid)s, write_date = %(now)s
-                      FROM dec LEFT JOIN member_tier t ON t.id = dec.target
-                     WHERE m.id = dec.id AND dec.action IN ('up', 'down')
-                 RETURNING m.id, m.partner_id, dec.tier_id AS from_tier_id, dec.target, dec.action
-                ),
-                graced AS (
-                    UPDATE member_membership m
-                       SET grace_since = CASE WHEN dec.action = 'notify' THEN %(today)s::date END
-                      FROM dec
-                     WHERE m.id = dec.id AND dec.action IN ('notify', 'none')
-                 RETURNING m.id, dec.action
-                ),
-                logged AS (
-                    INSERT INTO member_tier_history (membership_id, partner_id, company_id, from_tier_id, to_tier_id,
-                                                     direction, trigger, date, user_id,
-                                                     create_uid, create_date, write_uid, write_date)
-                    SELECT moved.id, moved.partner_id, %(company)s, moved.from_tier_id, moved.target, moved.action,
-                           'review', %(now)s, %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM moved
-                )
-                SELECT (SELECT MAX(partner_id) FROM mem), (SELECT COUNT(*) FROM mem),
-                       ARRAY(SELECT id FROM moved), ARRAY(SELECT id FROM graced WHERE action = 'notify')
-                """,
-                company=company.id,
-                after=after_id or 0,
-                limit=limit,
-                start=start,
-                stop=stop,
-                category_columns=SQL("").join(
-                    SQL(", c.%s", SQL.identifier(engine.category_column(key))) for key in plan["category_ids"]
-                ),
-                category_join=category_join,
-                qpos=plan["qpos"],
-                cpos=plan["cpos"],
-                action=plan["action"],
-                target=plan["target"],
-                today=as_of,
-                protected=plan["protected_until"],
-                uid=self.env.uid,
-                now=now,
-            )
-        )[0]
+        last_id, count, moved, notified = self.env.execute_query(self._member_review_sql(plan, after_id, limit))[0]
         if not count:
             return None, 0
         if moved or notified:
@@ -633,7 +686,7 @@ class MemberMembership(models.Model):
         self.invalidate_model(["grace_since"])  # grace periods that ended
         if moved:
             self._member_invalidate_partners()
-            self._member_on_tier_changed(self.browse(moved))
+            self._member_on_tier_changed(self.browse(moved), [company.id])
         if notified:
             self._member_notify_drop(self.browse(notified))
         return last_id, count
@@ -649,11 +702,12 @@ class MemberMembership(models.Model):
     def _member_review_run(self, as_of=None, batch_size=5000, max_batches=None, commit=None):
         """Run (or resume) the review of every company with membership on.
 
-        Companies in id order, each in batches of memberships in partner order;
-        the stored marker (day, company, last partner id) makes a crashed run resume where
-        it stopped. ``commit``: called after each batch with (processed,
-        remaining flag); the cron passes ``ir.cron._commit_progress``; tests pass
-        nothing.
+        Companies in id order, each in batches of memberships in partner order, as of
+        ``as_of`` or else the company's today in its time zone; the stored marker (day,
+        company, last partner id) makes a crashed run resume where it stopped, on that day.
+        ``commit``: called after each batch with (processed, remaining flag); the cron passes
+        ``ir.cron._commit_progress``; tests pass nothing. Returns ``as_of`` (None: each company's
+        today) once every company is reviewed, None when stopped early.
         """
         params = self.env["ir.config_parameter"].sudo()
         marker = params.get_param(REVIEW_MARKER)
@@ -661,8 +715,6 @@ class MemberMembership(models.Model):
         if marker:
             day, company_id, last = marker.split("|")
             as_of, resume_company, after_id = fields.Date.to_date(day), int(company_id), int(last)
-        else:
-            as_of = as_of or fields.Date.context_today(self)
         companies = (
             self.env["res.company"]
             .sudo()
@@ -670,14 +722,15 @@ class MemberMembership(models.Model):
         )
         batches = 0
         for company in companies:
-            plan = self._member_review_plan(company, as_of)
+            day = as_of or company._member_today()
+            plan = self._member_review_plan(company, day)
             after = after_id if company.id == resume_company else 0
             while True:
-                last_id, count = self._member_review_batch(company, as_of, after, batch_size, plan=plan)
+                last_id, count = self._member_review_batch(company, day, after, batch_size, plan=plan)
                 if not count:
                     break
                 after = last_id
-                params.set_param(REVIEW_MARKER, f"{as_of}|{company.id}|{after}")
+                params.set_param(REVIEW_MARKER, f"{day}|{company.id}|{after}")
                 batches += 1
                 if commit and commit(count, True) <= 0:
                     return None

@@ -148,18 +148,30 @@ class MemberTier(models.Model):
         tiers = self.sudo().search([("company_id", "=", company_id), ("category_ids", "!=", False)])
         return {tier.id: tuple(tier.category_ids.ids) for tier in tiers}
 
-    def _member_rule(self):
+    def _member_rule(self, values=None):
+        """This tier as an engine rule: the only place a ``TierRule`` is built.
+
+        ``values``: settings to use instead of the tier's (``level``, ``min_spend``,
+        ``min_orders``, ``min_category_spend``, ``min_feedback``, ``rule_operator``,
+        ``invitation_only``), as the simulation tries them. The category criterion counts
+        only for a tier with categories.
+        """
         self.ensure_one()
+        values = values or {}
+
+        def value(name):
+            return values[name] if name in values else self[name]
+
         return engine.TierRule(
             key=self.id,
-            level=self.level,
+            level=value("level"),
             name=self.name,
-            min_spend=self.min_spend,
-            min_orders=self.min_orders,
-            min_category_spend=self.min_category_spend if self.category_ids else 0.0,
-            min_feedback=self.min_feedback,
-            operator=self.rule_operator,
-            invitation_only=self.invitation_only,
+            min_spend=value("min_spend"),
+            min_orders=value("min_orders"),
+            min_category_spend=value("min_category_spend") if self.category_ids else 0.0,
+            min_feedback=value("min_feedback"),
+            operator=value("rule_operator"),
+            invitation_only=value("invitation_only"),
         )
 
     @api.model_create_multi

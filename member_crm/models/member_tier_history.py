@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 TRIGGERS = [
     ("order", "Order"),
@@ -11,7 +10,10 @@ TRIGGERS = [
 
 
 class MemberTierHistory(models.Model):
-    """The log of tier changes: mass changes write here, never chatter tracking per member."""
+    """The log of tier changes: mass changes write here, never chatter tracking per member.
+
+    Lines are written with their move, by ``member.membership._member_move_sql`` only.
+    """
 
     _name = "member.tier.history"
     _description = "Member Tier History"
@@ -33,36 +35,3 @@ class MemberTierHistory(models.Model):
     @api.model
     def _selection_source_models(self):
         return self.env["member.ledger"]._selection_source_models()
-
-    @api.model
-    def _member_log(self, entries, trigger, reason=None):
-        """Insert history lines with one statement (the review can move thousands at once)."""
-        if not entries:
-            return
-        now = fields.Datetime.now()
-        columns = ("membership_id", "partner_id", "company_id", "from_tier_id", "to_tier_id", "direction", "source_ref")
-        arrays = {name: [entry.get(name) or None for entry in entries] for name in columns}
-        self.env.execute_query(
-            SQL(
-                """
-                INSERT INTO member_tier_history (membership_id, partner_id, company_id, from_tier_id, to_tier_id,
-                                                 direction, source_ref, trigger, date, user_id, reason,
-                                                 create_uid, create_date, write_uid, write_date)
-                SELECT v.*, %(trigger)s, %(now)s, %(uid)s, %(reason)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(membership)s::int[], %(partner)s::int[], %(company)s::int[], %(from_tier)s::int[],
-                              %(to_tier)s::int[], %(direction)s::varchar[], %(source)s::varchar[])
-                       AS v(membership_id, partner_id, company_id, from_tier_id, to_tier_id, direction, source_ref)
-                """,
-                membership=arrays["membership_id"],
-                partner=arrays["partner_id"],
-                company=arrays["company_id"],
-                from_tier=arrays["from_tier_id"],
-                to_tier=arrays["to_tier_id"],
-                direction=arrays["direction"],
-                source=arrays["source_ref"],
-                trigger=trigger,
-                now=now,
-                uid=self.env.uid,
-                reason=reason,
-            )
-        )

@@ -1,5 +1,7 @@
 import re
 
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -131,6 +133,45 @@ class ResCompany(models.Model):
         if {"member_window_type", "member_window_months"} & set(vals):
             self.env["member.tier"]._member_validate_companies(self)
         return res
+
+    # ------------------------------------------------------------------
+    # the time zone of ledger dates, windows and the crons' "today"
+    # ------------------------------------------------------------------
+    def _member_tz(self):
+        """The time zone Odoo's loyalty checks coupon validity in (sale_loyalty ``_get_program_timezone``).
+
+        The company partner's, else the ``loyalty.timezone`` parameter, else UTC: coupons and
+        ledger dates then agree on what day an order was made.
+        """
+        self.ensure_one()
+        return self.partner_id.tz or self._member_tz_fallback()
+
+    @api.model
+    def _member_tz_fallback(self):
+        """The ``loyalty.timezone`` parameter, or UTC when it is unset or not a time zone."""
+        name = self.env["ir.config_parameter"].sudo().get_param("loyalty.timezone") or "UTC"
+        return name if name in pytz.all_timezones_set else "UTC"
+
+    def _member_today(self):
+        """Today in the company's time zone (``_member_tz``): the last day of its windows, the crons' day."""
+        self.ensure_one()
+        return fields.Date.context_today(self.with_context(tz=self._member_tz()))
+
+    @api.model
+    def _member_local_date_sql(self, timestamp, company_id):
+        """SQL: the day of the UTC ``timestamp`` in the time zone of company ``company_id`` (SQL expressions).
+
+        The same rule as ``_member_tz``, in the statement itself: a synced POS order pays no extra query.
+        """
+        return SQL(
+            """((%(ts)s AT TIME ZONE 'UTC') AT TIME ZONE COALESCE(
+                   (SELECT NULLIF(tz_partner.tz, '') FROM res_company tz_company
+                      JOIN res_partner tz_partner ON tz_partner.id = tz_company.partner_id
+                     WHERE tz_company.id = %(company)s), %(fallback)s))::date""",
+            ts=timestamp,
+            company=company_id,
+            fallback=self._member_tz_fallback(),
+        )
 
     def _member_ensure_ladder(self):
         """Create the default ladder in companies that have no tier yet."""

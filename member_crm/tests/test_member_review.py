@@ -1,9 +1,10 @@
 """The set-based review decides as the rules engine does, on real ledgers.
 
-The review runs compiled SQL (``engine.compile_review_sql``); the oracle here is
-``engine.review`` fed by the Python path of the instant check
-(``_member_aggregate`` + ``_member_category_spend``), so two implementations
-of the window figures and of the decisions are compared member by member.
+The review runs compiled SQL (``engine.compile_review_sql``) over the one window
+aggregate (``_member_window_sql``); the oracle here is ``engine.review`` fed by
+window figures summed with the ORM from the ledger (subcategories by
+``child_of``), so two implementations of the window figures and of the
+decisions are compared member by member.
 """
 
 import datetime as dt
@@ -51,6 +52,32 @@ class TestMemberReview(BaseCommon, MemberTierMixin):
                 amount,
             )
         )
+
+    def _orm_figures(self, memberships, rules, as_of):
+        """{membership id: engine.Qualification}: the window summed with the ORM, member by member."""
+        start = engine.window_start(as_of, self.company.member_window_type, self.company.member_window_months)
+        category_tiers = [self.env["member.tier"].browse(r.key) for r in rules if r.min_category_spend]
+        figures = {}
+        for membership in memberships:
+            domain = [
+                ("partner_id", "=", membership.partner_id.id),
+                ("company_id", "=", membership.company_id.id),
+                ("date", ">=", start),
+                ("date", "<=", as_of),
+            ]
+            entries = self.env["member.ledger"].search(domain)
+            category_spend = {}
+            for tier in category_tiers:
+                categories = self.env["product.category"].search([("id", "child_of", tier.category_ids.ids)])
+                lines = self.env["member.ledger.line"].search(domain + [("categ_id", "in", categories.ids)])
+                category_spend[tier.id] = sum(lines.mapped("amount"))
+            figures[membership.id] = engine.Qualification(
+                spend=sum(entries.mapped("amount")),
+                orders=sum(entries.mapped("order_count")),
+                feedback=sum(entries.mapped("feedback_count")),
+                category_spend=category_spend,
+            )
+        return figures
 
     def test_feedback_counts_once_whatever_the_score(self):
         # thresholds may not decrease up the ladder: every rule tier asks for the feedback
@@ -120,24 +147,36 @@ class TestMemberReview(BaseCommon, MemberTierMixin):
         self.env.invalidate_all()
 
         Membership = self.env["member.membership"]
-        rows = Membership._member_aggregate(membership_ids=memberships.ids, as_of=self.today)
-        category_spend = Membership._member_category_spend(rows)
         rules = self.env["member.tier"]._member_rules(self.company.id)
+        figures = self._orm_figures(memberships, rules, self.today)
+        rows = Membership._member_aggregate(membership_ids=memberships.ids, as_of=self.today)
+
+        def rounded(q):
+            return (round(q.spend, 2), q.orders, q.feedback, {k: round(v, 2) for k, v in q.category_spend.items()})
+
+        self.assertEqual(
+            {row["id"]: rounded(Membership._member_qualification(row)) for row in rows},
+            {mid: rounded(q) for mid, q in figures.items()},
+            "the SQL aggregate reads the window as the ORM does, subcategories included",
+        )
         expected = {
-            row["id"]: engine.review(
-                engine.MemberState(row["id"], row["tier_id"], row["tier_protected_until"], row["grace_since"]),
+            m.id: engine.review(
+                engine.MemberState(m.id, m.tier_id.id or None, m.tier_protected_until or None, m.grace_since or None),
                 rules,
-                Membership._member_qualification(row, category_spend),
+                figures[m.id],
                 self.today,
                 max_drop=self.company.member_max_drop,
                 grace_days=self.company.member_grace_days,
             )
-            for row in rows
+            for m in memberships
         }
         self.assertGreaterEqual(
             {d.action for d in expected.values()}, {"up", "down", "notify", "keep", "none"}, "every branch is tried"
         )
-        self.assertTrue(any(category_spend.values()), "the category criterion is exercised")
+        self.assertTrue(
+            any(q.category_spend.get(self.tiers["PLAT"].id) for q in figures.values()),
+            "the category criterion is exercised",
+        )
         before = {m.id: (m.tier_id.id, m.grace_since) for m in memberships}
 
         Membership._member_review_run(as_of=self.today, batch_size=17)

@@ -146,6 +146,64 @@ class TestMemberTiers(AccountTestInvoicingCommon, MemberTierMixin):
         kinds = sorted((e.kind, e.revision) for e in self._ledger(self.member, self.company))
         self.assertEqual(kinds, [("cancel", 0), ("cancel", 1), ("order", 0), ("order", 1)])
 
+    def _credit_note(self, invoice, quantity=None):
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "returned"})
+        )
+        credit_note = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        if quantity is not None:
+            with Form(credit_note) as form, form.invoice_line_ids.edit(0) as line:
+                line.quantity = quantity
+        credit_note.action_post()
+        return credit_note
+
+    def test_paid_credit_note_reset_to_draft_is_taken_back(self):
+        invoice = self._invoice_and_pay(self._sale(3))
+        membership = self._membership(self.member, self.company)
+        credit_note = self._credit_note(invoice)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=credit_note.ids
+        ).create({})._create_payments()
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (0.0, 0), "refunded in full")
+        credit_note.button_draft()
+        self.assertEqual(
+            (membership.qualify_spend, membership.qualify_orders), (3000.0, 1), "a draft credit note refunds nothing"
+        )
+        credit_note.action_post()
+        self.assertIn(credit_note.payment_state, ("paid", "in_payment"))
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (0.0, 0), "posted again: counts")
+        credit_note.button_cancel()
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (3000.0, 1), "cancelled: never counts")
+        entries = self._ledger(self.member, self.company).filtered(lambda e: e.source_ref == credit_note)
+        self.assertEqual(
+            sorted((e.kind, e.revision, e.amount, e.order_count, e.date) for e in entries),
+            [
+                ("cancel", 0, 3000.0, 1, invoice.invoice_date),
+                ("cancel", 1, 3000.0, 1, invoice.invoice_date),
+                ("refund", 0, -3000.0, -1, invoice.invoice_date),
+                ("refund", 1, -3000.0, -1, invoice.invoice_date),
+            ],
+            "each time taken back whole, on the original's date",
+        )
+        self.assertEqual(
+            entries.filtered(lambda e: e.kind == "cancel").line_ids.mapped("amount"), [3000.0, 3000.0], "by category"
+        )
+
+    def test_confirm_mode_credit_note_reset_to_draft_is_taken_back(self):
+        self.company.member_sale_qualify_on = "confirm"
+        order = self._sale(3)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        membership = self._membership(self.member, self.company)
+        credit_note = self._credit_note(invoice, quantity=1)
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (2000.0, 1), "posted: counts")
+        credit_note.button_draft()
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (3000.0, 1), "draft: taken back")
+        credit_note.action_post()
+        self.assertEqual((membership.qualify_spend, membership.qualify_orders), (2000.0, 1), "posted again")
+
     # ------------------------------------------------------------------
     # configuration
     # ------------------------------------------------------------------

@@ -18,7 +18,7 @@ class MemberTierSimulation(models.TransientModel):
     _description = "Tier Rules Simulation"
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    as_of = fields.Date(required=True, default=fields.Date.context_today)
+    as_of = fields.Date(required=True, default=lambda self: self.env.company._member_today())
     window_type = fields.Selection(
         [("rolling", "Rolling months"), ("calendar", "Calendar year")], required=True, default="rolling"
     )
@@ -58,20 +58,7 @@ class MemberTierSimulation(models.TransientModel):
         return values
 
     def _rules(self):
-        rules = [
-            engine.TierRule(
-                key=line.tier_id.id,
-                level=line.level,
-                name=line.tier_id.name,
-                min_spend=line.min_spend,
-                min_orders=line.min_orders,
-                min_category_spend=line.min_category_spend if line.tier_id.category_ids else 0.0,
-                min_feedback=line.min_feedback,
-                operator=line.rule_operator,
-                invitation_only=line.invitation_only,
-            )
-            for line in self.line_ids
-        ]
+        rules = [line.tier_id._member_rule(line._member_rule_values()) for line in self.line_ids]
         try:
             engine.validate_ladder(rules, self.window_months if self.window_type == "rolling" else 12)
         except engine.LadderError as error:
@@ -88,15 +75,14 @@ class MemberTierSimulation(models.TransientModel):
         Membership = self.env["member.membership"].sudo()
         backfilled = Ledger._member_backfill(self.company_id)
         ids = Membership.search([("company_id", "=", self.company_id.id), ("state", "=", "active")], order="id").ids
-        rows = Membership.with_context(
-            member_window_override=(self.company_id.id, self.window_type, self.window_months)
-        )._member_aggregate(membership_ids=ids, as_of=self.as_of)
-        category_spend = Membership._member_category_spend(rows)
+        # the window tried, not the company's
+        windows = Membership._member_windows(
+            self.company_id.ids, self.as_of, settings={self.company_id.id: (self.window_type, self.window_months)}
+        )
+        rows = Membership._member_aggregate(membership_ids=ids, windows=windows)
         moves = []
         for row in rows:
-            target, direction = engine.placement(
-                row["tier_id"], rules, Membership._member_qualification(row, category_spend)
-            )
+            target, direction = engine.placement(row["tier_id"], rules, Membership._member_qualification(row))
             moves.append((row["id"], row["tier_id"], target, direction))
         return moves, backfilled, rows
 
@@ -139,21 +125,10 @@ class MemberTierSimulation(models.TransientModel):
         self.ensure_one()
         if not self.env.user.has_group("member_crm.group_member_crm_manager"):
             raise UserError(self.env._("Only a member manager can apply tier rules."))
-        rules = {rule.key: rule for rule in self._rules()}
+        self._rules()  # refuses an invalid ladder before anything is written
         self.company_id.write({"member_window_type": self.window_type, "member_window_months": self.window_months})
         for line in self.line_ids:
-            rule = rules[line.tier_id.id]
-            line.tier_id.with_context(member_ladder_check_deferred=True).write(
-                {
-                    "level": rule.level,
-                    "min_spend": rule.min_spend,
-                    "min_orders": rule.min_orders,
-                    "min_category_spend": line.min_category_spend,
-                    "min_feedback": rule.min_feedback,
-                    "rule_operator": rule.operator,
-                    "invitation_only": rule.invitation_only,
-                }
-            )
+            line.tier_id.with_context(member_ladder_check_deferred=True).write(line._member_rule_values())
         self.env["member.tier"]._member_validate_companies(self.company_id)  # the whole new ladder, once
         moves, backfilled, _rows = self._compute_moves()
         Membership = self.env["member.membership"].sudo()
@@ -192,6 +167,22 @@ class MemberTierSimulationLine(models.TransientModel):
     min_feedback = fields.Integer()
     rule_operator = fields.Selection([("all", "All"), ("any", "Any")], required=True, default="all")
     invitation_only = fields.Boolean()
+
+    def _member_rule_values(self):
+        """The tier settings this line tries, for ``member.tier._member_rule``."""
+        self.ensure_one()
+        return {
+            name: self[name]
+            for name in (
+                "level",
+                "min_spend",
+                "min_orders",
+                "min_category_spend",
+                "min_feedback",
+                "rule_operator",
+                "invitation_only",
+            )
+        }
 
 
 class MemberTierSimulationResult(models.TransientModel):

@@ -33,6 +33,7 @@
         "views/member_tier_views.xml",
         "views/member_membership_views.xml",
         "views/member_ledger_views.xml",
+        "views/member_points_move_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/pos_order_views.xml",

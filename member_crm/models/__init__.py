@@ -3,9 +3,11 @@ from . import res_config_settings
 from . import member_tier
 from . import member_benefit
 from . import member_points_lot
+from . import member_points_move
 from . import loyalty_card
 from . import product_template
 from . import member_ledger
+from . import member_ledger_line
 from . import member_membership
 from . import member_tier_history
 from . import res_partner

@@ -23,6 +23,7 @@ ACTIONS = [
     ("erasure", "Member Erased"),
     ("import", "Members Imported"),
     ("key_rotation", "Encryption Key Rotated"),
+    ("merge", "Contacts Merged"),
 ]
 
 

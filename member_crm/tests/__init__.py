@@ -4,7 +4,10 @@ from . import test_member_pos
 from . import test_member_tiers
 from . import test_member_concurrency
 from . import test_member_review
+from . import test_member_local_dates
 from . import test_member_benefits
+from . import test_member_points_moves
+from . import test_member_merge
 from . import test_member_pos_tour
 from . import test_member_portal
 from . import test_member_privacy

@@ -261,6 +261,30 @@ class TestMemberPointsPos(TestPoSCommon, MemberBenefitsMixin):
         self.assertEqual((order.pricelist_id, order.amount_total), (gold_prices, 630.0))
         self.assertEqual(self._card(self.member, self.program).points, 315.0, "bonus on the discounted amount")
 
+    def _count_sync_queries(self, customer):
+        data = self.create_ui_order_data([(self.tea, 1)], customer=customer)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self.env["pos.order"].sync_from_ui([data])
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_query_budget_with_points_program(self):
+        """A synced order of a Gold member (tier bonus on the member points program): at most 10 more queries."""
+        self._move_to(self.member, self.company, self.tiers["GOLD"])
+        self.open_new_session()
+        for _warm in range(3):  # caches, the member's card (created with the first bonus)
+            self._count_sync_queries(self.member)
+        with_member = self._count_sync_queries(self.member)
+        card = self._card(self.member, self.program)
+        self.assertEqual(card.points, 4 * 350.0, "each order granted its bonus")
+        self.assertEqual(len(card.member_move_ids.filtered(lambda m: m.kind == "bonus")), 4)
+        self.company.member_crm_enabled = False
+        self._count_sync_queries(self.member)
+        without = self._count_sync_queries(self.member)
+        self.assertLessEqual(with_member - without, 10, f"{with_member} queries with the addon, {without} without")
+
     def test_non_members_keep_odoo_behaviour(self):
         self.open_new_session()
         order, _data = self._sync([(self.tea, 1)], self.guest)

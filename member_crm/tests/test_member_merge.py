@@ -1,0 +1,102 @@
+from odoo import Command, fields
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+
+from .test_member_benefits import MemberBenefitsMixin
+
+
+@tagged("post_install", "-at_install")
+class TestMemberMerge(TestPoSCommon, MemberBenefitsMixin):
+    """Odoo's Merge Contacts on two members of one company: one membership, one card, nothing lost."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.config = cls.basic_config
+        cls.env.user.group_ids |= cls.env.ref("member_crm.group_member_crm_manager")
+        cls.tiers = cls._member_enable(cls.company)
+        cls.program = cls._member_points_program(cls.company)
+        cls.env["member.benefit"].create(
+            {
+                "name": "Gold points x1.5",
+                "benefit_type": "points",
+                "points_factor": 0.5,
+                "tier_ids": [Command.link(cls.tiers["GOLD"].id)],
+            }
+        )
+        cls.tea = cls.create_product("Member Tea", cls.categ_basic, 700.0)
+        cls.kept = cls._member_partner("Li Na", cls.company)
+        cls.duplicate = cls._member_partner("Li Na (old system)", cls.company)
+        cls.duplicate.email = cls.kept.email
+
+    def _sync(self, lines, customer, **order_args):
+        data = self.create_ui_order_data(lines, customer=customer, pos_order_ui_args=order_args)
+        result = self.env["pos.order"].sync_from_ui([data])
+        return self.env["pos.order"].browse(result["pos.order"][0]["id"])
+
+    def _merge(self, partners, dst):
+        """As a contact manager who is no member manager: the merge is Odoo's, our part needs no member right."""
+        contacts = new_test_user(
+            self.env, login="contacts_manager", groups="base.group_user,base.group_partner_manager"
+        )
+        Wizard = self.env["base.partner.merge.automatic.wizard"].with_user(contacts)
+        Wizard._merge(partners.ids, dst.with_user(contacts))
+
+    def test_merge_two_members_keeps_everything(self):
+        old = self._membership(self.duplicate, self.company)
+        kept = self._membership(self.kept, self.company)
+        # the duplicate joined earlier and reached Gold; both hold orders, points and tier history
+        old.member_since = fields.Date.to_date("2019-05-12")
+        self._move_to(self.duplicate, self.company, self.tiers["GOLD"])
+        self.open_new_session()
+        old_order = self._sync([(self.tea, 1)], self.duplicate)
+        self._sync([(self.tea, 2)], self.kept)
+        old_card = self._card(self.duplicate, self.program)
+        kept_card = self.env["loyalty.card"].create({"partner_id": self.kept.id, "program_id": self.program.id})
+        self._odoo_balance(kept_card, 80.0, "Till")
+        self.assertEqual((old_card.points, kept_card.points), (350.0, 80.0))
+        history = old.history_ids | kept.history_ids
+        ledger = self._ledger(self.duplicate, self.company) | self._ledger(self.kept, self.company)
+        self.assertTrue(old.history_ids, "the duplicate has tier history")
+
+        self._merge(self.kept | self.duplicate, self.kept)
+
+        self.assertFalse(self.duplicate.exists())
+        memberships = self.env["member.membership"].search([("partner_id", "=", self.kept.id)])
+        self.assertEqual(memberships, kept, "one membership, the kept contact's")
+        self.assertEqual(kept.tier_id, self.tiers["GOLD"], "the higher tier")
+        self.assertEqual(kept.member_since, fields.Date.to_date("2019-05-12"), "the earlier start")
+        self.assertEqual(kept.history_ids, history, "no tier history lost")
+        self.assertEqual(self._ledger(self.kept, self.company), ledger, "the ledger follows the contact")
+        # points: the kept card holds both balances, the other ends at 0, moves on both cards
+        cards = self._card(self.kept, self.program)
+        self.assertEqual(cards, kept_card, "loyalty's own merge archives the emptied card")
+        cards = old_card | kept_card
+        self.assertEqual(old_card.partner_id, self.kept)
+        cards.invalidate_recordset()
+        self.assertEqual((kept_card.points, old_card.points), (430.0, 0.0))
+        self.assertEqual(kept_card.member_move_ids.filtered(lambda m: m.kind == "merge").points, 350.0)
+        self.assertEqual(old_card.member_move_ids.filtered(lambda m: m.kind == "merge").points, -350.0)
+        self.assertFalse(self.env["member.points.move"]._member_check_balances(cards))
+        for card in cards:
+            self.assertLotsAgree(card)
+        # a later refund of the duplicate's order takes its bonus back from the kept card
+        self._sync(
+            [{"product": self.tea, "quantity": -1, "refunded_orderline_id": old_order.lines.id}],
+            self.kept,
+            is_refund=True,
+        )
+        kept_card.invalidate_recordset()
+        self.assertEqual(kept_card.points, 80.0)
+        audit = self.env["member.audit.log"].search([("action", "=", "merge"), ("partner_id", "=", self.kept.id)])
+        self.assertEqual(len(audit), 1)
+        self.assertIn(kept.number, audit.description)
+        self.assertIn(old_card.code, audit.description)
+
+    def test_merge_with_a_non_member_moves_the_membership(self):
+        guest = self.env["res.partner"].create({"name": "Guest", "email": self.duplicate.email})
+        membership = self._membership(self.duplicate, self.company)
+        self._merge(guest | self.duplicate, guest)
+        self.assertEqual(membership.partner_id, guest, "Odoo's merge moves a membership that meets no other")
+        self.assertFalse(self.env["member.audit.log"].search([("action", "=", "merge")]), "nothing of ours to merge")

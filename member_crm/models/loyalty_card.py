@@ -1,13 +1,23 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
-from ..tools.trusted import POINTS_FLOW, POINTS_INTERNAL, POINTS_MANUAL, is_trusted
+from ..tools.trusted import (
+    POINTS_CANCEL,
+    POINTS_FLOW,
+    POINTS_INTERNAL,
+    POINTS_MANUAL,
+    POINTS_PARTNERS,
+    POINTS_SOURCE,
+    is_trusted,
+    trusted_get,
+)
 
 
 class LoyaltyCard(models.Model):
     _inherit = "loyalty.card"
 
     member_lot_ids = fields.One2many("member.points.lot", "card_id", string="Points Lots", readonly=True)
+    member_move_ids = fields.One2many("member.points.move", "card_id", string="Points Moves", readonly=True)
     member_points_pending = fields.Float(
         string="Pending Points",
         compute="_compute_member_points_pending",
@@ -63,14 +73,13 @@ class LoyaltyCard(models.Model):
 
     def write(self, vals):
         internal = is_trusted(self.env, POINTS_INTERNAL)
-        if not internal and ("partner_id" in vals or "member_benefit_id" in vals):
-            self._member_check_binding(vals)
+        if not internal and not self._member_is_manager():
+            self._member_guard_write(vals)
         follow = "points" in vals and not internal
         before = {card: card.points for card in self._member_is_points_card()} if follow else {}
         # Odoo's order flows and its Update Balance wizard flag their writes; anything else is a bare write
+        # (only a manager gets here with one: _member_guard_write refused the others)
         bare = bool(before) and not is_trusted(self.env, POINTS_FLOW) and not is_trusted(self.env, POINTS_MANUAL)
-        if bare:
-            self._member_check_bare_points_write()
         res = super().write(vals)
         if before:
             manual = bare or is_trusted(self.env, POINTS_MANUAL)
@@ -82,15 +91,47 @@ class LoyaltyCard(models.Model):
     def _member_is_manager(self):
         return self.env.user.has_group("member_crm.group_member_crm_manager") or not self.pool.ready
 
-    def _member_check_bare_points_write(self):
-        """A member card's balance changes through an order, the Update Balance wizard or a member manager."""
-        if not self._member_is_manager():
-            raise AccessError(
-                self.env._(
-                    "A member's points change through their orders. To correct a balance, use the card's "
-                    "Update Balance button, or ask a member manager."
-                )
+    def _member_bound_cards(self):
+        """The cards a non-manager may not move by hand: every card of a company's member points program,
+        whatever its holder's membership state (a suspended member, a customer enrolled later), and the
+        coupons given as member benefits."""
+        member_programs = self._member_programs()
+        return self.filtered(lambda c: c.member_benefit_id or c.sudo().program_id in member_programs)
+
+    @api.model
+    def _member_programs(self):
+        """The member points programs of all companies."""
+        # sudo: the companies' settings, not readable by every user who writes a card
+        Company = self.env["res.company"].sudo()
+        return Company.search([("member_loyalty_program_id", "!=", False)]).member_loyalty_program_id
+
+    def _member_guard_write(self, vals):
+        """What a non-manager may not write on member cards: their binding (holder, benefit, program,
+        code, validity, archiving) and their points outside the flows of their own holder's orders and the
+        Update Balance wizard (which checks its user itself)."""
+        bound = self._member_bound_cards()
+        if vals.get("program_id"):
+            # a card moved into a member program is bound from then on
+            moved_in = self - bound
+            program = self.env["loyalty.program"].sudo().browse(vals["program_id"])
+            if moved_in and program in self._member_programs():
+                bound |= moved_in
+        if not bound:
+            return
+        self._member_check_binding(bound, vals)
+        if "points" not in vals or is_trusted(self.env, POINTS_MANUAL):
+            return
+        if is_trusted(self.env, POINTS_FLOW):
+            partners = trusted_get(self.env, POINTS_PARTNERS) or frozenset()
+            foreign = bound.filtered(lambda c: c.partner_id.commercial_partner_id.id not in partners)
+            if not foreign:
+                return
+        raise AccessError(
+            self.env._(
+                "A member's points change through their orders. To correct a balance, use the card's "
+                "Update Balance button, or ask a member manager."
             )
+        )
 
     def _member_log_bare_points_write(self, before):
         """A manager's direct write of a member card's balance goes to the audit trail: who, old, new."""
@@ -111,34 +152,41 @@ class LoyaltyCard(models.Model):
             ],
         )
 
-    def _member_check_binding(self, vals):
-        """A member's coupons and points card stay theirs: only a member manager moves or unbinds them."""
-        if self._member_is_manager():
-            return
-        unbound = "member_benefit_id" in vals and self.filtered(
-            lambda c: c.member_benefit_id.id != (vals["member_benefit_id"] or False)
-        )
-        moved = self.browse()
-        if "partner_id" in vals:
-            moving = self.filtered(lambda c: c.partner_id.id != (vals["partner_id"] or False))
-            moved = moving.filtered("member_benefit_id") | moving._member_is_points_card()
-        if unbound or moved:
+    # what binds a card to its member; a change of any of them moves or voids the member's card
+    _MEMBER_BINDING = ("partner_id", "member_benefit_id", "program_id", "code", "expiration_date", "active")
+
+    def _member_check_binding(self, bound, vals):
+        """A member's coupons and points card stay theirs: only a member manager moves, unbinds or voids them."""
+        changed = bound.browse()
+        for name in self._MEMBER_BINDING:
+            if name in vals:
+                field = self._fields[name]
+                new = field.convert_to_cache(vals[name], bound.browse())
+                changed |= bound.filtered(lambda c, f=field, v=new: f.convert_to_cache(c.sudo()[f.name], c) != v)
+        if changed:
             raise AccessError(
                 self.env._(
                     "Card %(code)s is bound to its member: only a member manager can give it to another "
-                    "customer or unbind it.",
-                    code=(unbound or moved)[0].code,
+                    "customer, unbind, change or archive it.",
+                    code=changed[0].sudo().code,
                 )
             )
 
     def _member_follow_points(self, before, manual=False):
-        """Points Odoo's own flows add or spend on a member card become lots (Odoo writes the history line)."""
+        """Points Odoo's own flows add or spend on a member card become lots and moves (Odoo writes the history).
+
+        A cancelled sales order (``POINTS_CANCEL``) books "cancel" moves; the flow's order, when it is one,
+        is the moves' source (``POINTS_SOURCE``).
+        """
         points_cards = set(self._member_is_points_card().ids)  # once for the batch, not once per card
         before = {card: old for card, old in before.items() if card.id in points_cards}
         if before:
-            # sudo: lots are written by the flow that changed the card (a cashier's order, a salesperson's)
+            # sudo: lots and moves are written by the flow that changed the card (a cashier's order, a salesperson's)
             self.env["member.points.lot"].sudo()._member_follow_card_changes(
-                {card.sudo(): old for card, old in before.items()}, manual=manual
+                {card.sudo(): old for card, old in before.items()},
+                manual=manual,
+                cancel=is_trusted(self.env, POINTS_CANCEL),
+                source=trusted_get(self.env, POINTS_SOURCE),
             )
 
     @api.model

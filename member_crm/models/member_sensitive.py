@@ -21,8 +21,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
-from ..engine import crypto
-from ..engine import member_import as import_engine
+from ..engine import cells, crypto
 
 _logger = logging.getLogger(__name__)
 
@@ -50,12 +49,12 @@ class MemberSensitiveAttribute(models.Model):
     def _member_clean(self, value):
         """The value as stored (normalised), or a ValidationError in the user's language."""
         self.ensure_one()
-        parser = {"cn_id": import_engine.parse_id_number, "passport": import_engine.parse_passport}.get(
-            self.validation, import_engine.parse_text
+        parser = {"cn_id": cells.parse_id_number, "passport": cells.parse_passport}.get(
+            self.validation, cells.parse_text
         )
         try:
             return parser(value)
-        except import_engine.CellError as error:
+        except cells.CellError as error:
             raise ValidationError(self.env._("%(field)s: the value is not valid.", field=self.name)) from error
 
 
@@ -83,12 +82,13 @@ class MemberSensitiveValue(models.Model):
         "UNIQUE(partner_id, company_id, attribute_id)", "A member has one value per sensitive field."
     )
 
-    def export_data(self, fields_to_export):
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
         """Odoo's export would hand out the clear text of many members at once: refused for everybody.
 
-        ``exportable=False`` only hides the field from the export dialog; an RPC call to ``export_data``
-        could still ask for ``value``. A member's data leaves through the access request
-        (Export Member Data), one member at a time and logged."""
+        ``exportable=False`` only hides the field from the export dialog. ``export_data`` on this model and
+        sub-field paths from another (``res.partner.export_data(["member_sensitive_value_ids/value"])``)
+        both end here. A member's data leaves through the access request (Export Member Data), one member
+        at a time and logged."""
         raise AccessError(
             self.env._(
                 "Sensitive member data cannot be exported. Use Export Member Data on the contact for a "

@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools.trusted import POINTS_FLOW, trusted
+from ..tools.trusted import POINTS_FLOW, POINTS_PARTNERS, POINTS_SOURCE, trusted, trusted_value
 
 
 class PosOrder(models.Model):
@@ -23,7 +23,13 @@ class PosOrder(models.Model):
         # callable over RPC with any card id: a member's card only moves with its member's orders
         self._member_check_coupon_owners(coupon_data)
         # pos_loyalty writes the cards' points here (under sudo): a flow, not a bare write (see loyalty.card)
-        return super(PosOrder, self.with_context(**trusted(POINTS_FLOW))).confirm_coupon_programs(coupon_data)
+        flow = self.with_context(
+            **trusted(POINTS_FLOW),
+            **trusted_value(POINTS_SOURCE, (self._name, self.id)),
+            # only the customer's member cards move (pos_loyalty also finds gift cards by any id or code)
+            **trusted_value(POINTS_PARTNERS, frozenset(self.partner_id.commercial_partner_id.ids)),
+        )
+        return super(PosOrder, flow).confirm_coupon_programs(coupon_data)
 
     def _member_crm_on_paid(self):
         """Record the paid order (or refund) in the qualification ledger (upgrades at once), then the tier bonus."""

@@ -5,7 +5,7 @@ import json
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, format_date, html_escape
+from odoo.tools import SQL, email_normalize_all, format_date, html_escape
 
 
 # pylint: disable=consider-merging-classes-inherited
@@ -146,6 +146,9 @@ class ResPartner(models.Model):
                     "country_id",
                     "lang",
                     "birthdate_date",
+                    "gender",
+                    "function",
+                    "comment",
                     "vat",
                 ],
             )[0],
@@ -288,6 +291,7 @@ class ResPartner(models.Model):
                 "function": False,
                 "image_1920": False,
                 "birthdate_date": False,
+                "gender": False,
                 "partner_latitude": 0.0,
                 "partner_longitude": 0.0,
                 "active": False,
@@ -337,21 +341,26 @@ class ResPartner(models.Model):
                 ]
             )
         ).unlink()
-        mails = Domain.OR([[("recipient_ids", "in", self.ids)], *([("email_to", "ilike", email)] for email in emails)])
-        self.env["mail.mail"].sudo().search(mails).unlink()  # unsent mails to the member
+        # ilike finds "wangli@x.com" for "li@x.com": the addresses found are compared whole, normalised
+        own = {normalized for email in emails for normalized in email_normalize_all(email)}
+
+        def addressed(records, field):
+            return records.filtered(lambda r: own & set(email_normalize_all(r[field] or "")))
+
+        Mail = self.env["mail.mail"].sudo()
+        by_address = Mail.search(Domain.OR([("email_to", "ilike", email)] for email in emails)) if emails else Mail
+        # unsent mails to the member
+        (Mail.search([("recipient_ids", "in", self.ids)]) | addressed(by_address, "email_to")).unlink()
         documents = self._member_documents()
-        messages = (
-            self.env["mail.message"]
-            .sudo()
-            .search(
-                Domain.OR(
-                    [
-                        [("author_id", "in", self.ids)],
-                        [("partner_ids", "in", self.ids)],
-                        *([("email_from", "ilike", email)] for email in emails),
-                        *([("model", "=", model), ("res_id", "in", ids)] for model, ids in documents.items()),
-                    ]
-                )
+        Message = self.env["mail.message"].sudo()
+        sent = Message.search(Domain.OR([("email_from", "ilike", email)] for email in emails)) if emails else Message
+        messages = addressed(sent, "email_from") | Message.search(
+            Domain.OR(
+                [
+                    [("author_id", "in", self.ids)],
+                    [("partner_ids", "in", self.ids)],
+                    *([("model", "=", model), ("res_id", "in", ids)] for model, ids in documents.items()),
+                ]
             )
         )
         # files on those documents and messages stay (a signed quotation, a printed invoice): their names are

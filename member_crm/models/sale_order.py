@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools.trusted import POINTS_FLOW, trusted
+from ..tools.trusted import POINTS_CANCEL, POINTS_FLOW, POINTS_PARTNERS, POINTS_SOURCE, trusted, trusted_value
 
 
 class SaleOrder(models.Model):
@@ -60,7 +60,8 @@ class SaleOrder(models.Model):
         return super(SaleOrder, self._member_points_flow()).action_confirm()
 
     def _action_cancel(self):
-        res = super(SaleOrder, self._member_points_flow())._action_cancel()  # sale_loyalty takes the points back
+        # sale_loyalty takes the points back (and deletes the order's history lines): "cancel" moves
+        res = super(SaleOrder, self._member_points_flow(cancel=True))._action_cancel()
         self._member_crm_on_cancel()
         return res
 
@@ -73,9 +74,13 @@ class SaleOrder(models.Model):
     def _apply_program_reward(self, reward, coupon, **kwargs):
         return super(SaleOrder, self._member_points_flow())._apply_program_reward(reward, coupon, **kwargs)
 
-    def _member_points_flow(self):
-        """These orders, in sale_loyalty's own flows that change a card's points."""
-        return self.with_context(**trusted(POINTS_FLOW))
+    def _member_points_flow(self, cancel=False):
+        """These orders, in sale_loyalty's own flows that change a card's points (the order: the moves' source)."""
+        keys = (POINTS_FLOW, POINTS_CANCEL) if cancel else (POINTS_FLOW,)
+        source = trusted_value(POINTS_SOURCE, (self._name, self.id)) if len(self) == 1 else {}
+        # only these orders' customers' member cards move
+        partners = trusted_value(POINTS_PARTNERS, frozenset(self.partner_id.commercial_partner_id.ids))
+        return self.with_context(**trusted(*keys), **source, **partners)
 
     def _try_apply_code(self, code):
         refusal = self._member_coupon_refusal(code)

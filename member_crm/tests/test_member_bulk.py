@@ -4,6 +4,7 @@ from odoo.tools import SQL
 from odoo.addons.base.tests.common import BaseCommon
 
 from ..models.bulk import bulk_create
+from ..tools.trusted import MEMBERSHIP_WRITE, trusted
 from ..wizard.member_import import MemberImport
 
 SKIP = {"id", "create_date", "write_date", "create_uid", "write_uid"}
@@ -75,7 +76,10 @@ class TestMemberBulk(BaseCommon):
     def test_membership_and_points_lot(self):
         self.env.company.member_crm_enabled = True
         partners = self.env["res.partner"].create([{"name": "Bulk member"}, {"name": "ORM member"}])
-        Membership = self.env["member.membership"].with_context(tracking_disable=True, mail_create_nolog=True)
+        # the number is set by enrolment's and the import's trusted paths only
+        Membership = self.env["member.membership"].with_context(
+            tracking_disable=True, mail_create_nolog=True, **trusted(MEMBERSHIP_WRITE)
+        )
         values = {"company_id": self.env.company.id, "member_since": "2026-01-01"}
         bulk = bulk_create(Membership, [{**values, "partner_id": partners[0].id, "number": "B1", "tier_level": False}])
         orm = Membership.create({**values, "partner_id": partners[1].id, "number": "O1"})

@@ -93,9 +93,13 @@ class TestMembershipGuards(MemberBenefitsMixin, BaseCommon):
             value = self.top.id if name == "tier_id" else "2020-01-01"
             with self.subTest(field=name), self.assertRaises(AccessError):
                 Membership.create({**base, name: value})
-        # creating without a tier stays open to officers (enrolment places the member)
-        created = Membership.create(base)
-        self.assertFalse(created.tier_id)
+        # nor with a number of their choosing (it could take one the sequence issues later): enrolment numbers
+        with self.assertRaises(AccessError):
+            Membership.create(base)
+        self.stranger.with_user(self.officer).action_member_enroll()
+        created = self._membership(self.stranger, self.company)
+        self.assertTrue(created.number and created.number != "NEW-1")
+        self.assertTrue(created.tier_id, "enrolment places the member")
 
     def test_officer_keeps_editing_the_rest(self):
         membership = self._membership(self.member, self.company).with_user(self.officer)
@@ -298,6 +302,80 @@ class TestPointsGuards(TestPoSCommon, MemberBenefitsMixin):
         self.card.invalidate_recordset()
         self.assertEqual(self.card.points, 200.0)
         self.assertEqual((self.card.member_lot_ids - self.lots).mapped("kind"), ["earn"])
+
+    @mute_logger("odoo.models")
+    def test_till_gift_card_branch_cannot_reach_a_member_card(self):
+        """pos_loyalty finds "gift cards" by any id or code: a member's card is not reachable that way."""
+        self.open_new_session()
+        order = self._synced_order([(self.tea, 1)], self.member).with_user(self.cashier)
+        gift_program = self.env["loyalty.program"].create(
+            {"name": "Gift cards", "program_type": "gift_card", "company_id": self.company.id}
+        )
+        for key, points in (("coupon_id", 12345), ("code", -300)):
+            entry = {"points": points, "program_id": gift_program.id, "coupon_id": -7}
+            entry[key] = self.other_card.id if key == "coupon_id" else self.other_card.code
+            with self.subTest(by=key), self.assertRaises(AccessError):
+                order.confirm_coupon_programs({-7: entry})
+        self.other_card.invalidate_recordset()
+        self.assertEqual(self.other_card.points, 300.0)
+
+    @mute_logger("odoo.models")
+    def test_cards_cannot_be_unbound_to_write_points(self):
+        """Changing a card's program, code, validity or archiving it: the member's card stays bound."""
+        suspended = self._member_partner("Qin Hao", self.company)
+        card = self.env["loyalty.card"].create({"partner_id": suspended.id, "program_id": self.program.id})
+        self._membership(suspended, self.company).state = "suspended"
+        prospect = self.env["res.partner"].create({"name": "Not Yet A Member"})
+        prospect_card = self.env["loyalty.card"].create({"partner_id": prospect.id, "program_id": self.program.id})
+        other_program = self._member_coupon_program(self.company, name="Elsewhere")
+        for user in (self.cashier, self.salesperson):
+            for target, vals in (
+                (self.card, {"program_id": other_program.id}),
+                (self.card, {"active": False}),
+                (self.card, {"code": "MINE-123"}),
+                (self.card, {"expiration_date": "2020-01-01"}),
+                (card, {"points": 7777}),
+                (prospect_card, {"points": 8888}),
+            ):
+                with self.subTest(user=user.login, vals=vals), self.assertRaises(AccessError):
+                    target.with_user(user).write(vals)
+        # a card of another program cannot be moved into the member program either
+        plain = self.env["loyalty.card"].create({"program_id": other_program.id, "points": 9999})
+        with self.assertRaises(AccessError):
+            plain.with_user(self.cashier).write({"program_id": self.program.id, "partner_id": self.member.id})
+        self.assertEqual((self.card.program_id, self.card.active), (self.program, True))
+        self.assertEqual((card.points, prospect_card.points), (0.0, 0.0))
+
+    @mute_logger("odoo.models")
+    def test_sale_reward_line_cannot_give_points_to_a_member_card(self):
+        """A reward line written by hand on a member's card, then deleted, would give its points back."""
+        order = (
+            self.env["sale.order"]
+            .with_user(self.salesperson)
+            .create(
+                {
+                    "partner_id": self.member.id,
+                    "order_line": [Command.create({"product_id": self.tea.id, "product_uom_qty": 1})],
+                }
+            )
+        )
+        order.action_confirm()
+        with self.assertRaises(AccessError):
+            order.order_line.create(
+                {
+                    "order_id": order.id,
+                    "display_type": "line_note",
+                    "name": "note",
+                    "coupon_id": self.other_card.id,
+                    "points_cost": 5000,
+                }
+            )
+        note = order.order_line.create({"order_id": order.id, "display_type": "line_note", "name": "note"})
+        with self.assertRaises(AccessError):
+            note.write({"coupon_id": self.other_card.id})
+        note.unlink()
+        self.other_card.invalidate_recordset()
+        self.assertEqual(self.other_card.points, 300.0)
 
     @mute_logger("odoo.models")
     def test_anonymous_order_cannot_touch_a_member_card(self):

@@ -134,6 +134,12 @@ class TestMemberPrivacyLeaks(MemberPrivacyCommon):
                     values.export_data(fields_to_export)
             with self.assertRaises(AccessError):
                 value.export_data(["value"])  # not even the superuser
+            # nor through a sub-field path of the contact's export
+            partner = self.member.with_user(exporter)
+            for path in ("member_sensitive_value_ids/value", "member_sensitive_value_ids/attribute_id"):
+                with self.subTest(path=path), self.assertRaises(AccessError):
+                    partner.export_data(["name", path])
+            self.assertEqual(partner.export_data(["name"])["datas"], [["Wang Fang"]], "the contact still exports")
 
     def test_malformed_key_locks_without_breaking_pages(self):
         with self.key():
@@ -284,3 +290,28 @@ class TestMemberPrivacyLeaks(MemberPrivacyCommon):
         posted = order.message_ids.filtered(lambda message: message.author_id == member)
         self.assertTrue(posted, "the member's messages on the order stay, without the member's details")
         self.assertFalse(posted.email_from)
+
+    def test_erasure_spares_addresses_that_only_contain_the_members(self):
+        """Erasing li@example.com leaves wangli@example.com's mails and messages alone."""
+        member = self._member_partner("Li Wei", self.company_a)
+        member.email = "li@example.com"
+        bystander = self.env["res.partner"].create({"name": "Wang Li", "email": "wangli@example.com"})
+        mail = self.env["mail.mail"].create(
+            {"subject": "Your order", "body_html": "<p>Hello</p>", "email_to": "wangli@example.com"}
+        )
+        message = bystander.message_post(
+            body="Question about my order",
+            email_from='"Wang Li" <wangli@example.com>',
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+        )
+        own_mail = self.env["mail.mail"].create(
+            {"subject": "Your points", "body_html": "<p>Dear Li</p>", "email_to": '"Li Wei" <LI@example.com>'}
+        )
+        self.env["member.erase"].with_user(self.users["manager"]).with_context(
+            active_model="res.partner", active_ids=member.ids
+        ).create({"reason": "Request"}).action_erase()
+        self.assertTrue(mail.exists(), "the bystander's mail is not deleted")
+        self.assertFalse(own_mail.exists(), "the member's own mail is, whatever the case of its address")
+        message.invalidate_recordset()
+        self.assertEqual(message.email_from, '"Wang Li" <wangli@example.com>')

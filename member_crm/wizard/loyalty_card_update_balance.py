@@ -20,7 +20,7 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
 
         Other cards (gift cards, other programs, non-members) stay as Odoo keeps them.
         """
-        if self.card_id._member_is_points_card() and not self.env.user.has_group("member_crm.group_member_crm_manager"):
+        if self.card_id._member_bound_cards() and not self.env.user.has_group("member_crm.group_member_crm_manager"):
             raise AccessError(
                 self.env._("Only a member manager can change a member's points by hand (the change is audited).")
             )

@@ -1,1 +1,2 @@
 from . import test_marketing_foundation
+from . import test_marketing_erasure

@@ -20,3 +20,4 @@ from . import member_audit_log
 from . import member_sensitive
 from . import member_consent
 from . import res_partner_privacy
+from . import member_import_preset

@@ -27,7 +27,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..engine import points as engine
-from .bulk import bulk_create
+from ..tools.bulk import bulk_create
 
 # the lot a move kind creates when points come in
 LOT_KINDS = {

@@ -3,7 +3,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.tests.common import BaseCommon
 
-from ..models.bulk import bulk_create
+from ..tools.bulk import bulk_create
 from ..tools.trusted import MEMBERSHIP_WRITE, trusted
 from ..wizard.member_import import MemberImport
 

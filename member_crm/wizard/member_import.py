@@ -57,33 +57,14 @@ from odoo.tools import SQL, email_normalize, is_html_empty, plaintext2html
 
 from ..engine import cells
 from ..engine import member_import as engine
-from ..models.bulk import bulk_create
+from ..models.member_import_preset import TARGET_SELECTION
+from ..tools.bulk import bulk_create
 from ..tools.trusted import POINTS_INTERNAL, trusted
 
 # problems listed on screen; the downloadable CSV has them all
 SHOWN_PROBLEMS = 2000
 # no chatter for records the import creates by the thousand
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
-TARGET_SELECTION = [
-    ("member_number", "Member Number"),
-    ("name", "Name"),
-    ("phone", "Phone"),
-    ("email", "Email"),
-    ("gender", "Gender"),
-    ("birthdate", "Birth Date"),
-    ("member_since", "Member Since"),
-    ("occupation", "Occupation"),
-    ("street", "Street"),
-    ("city", "City"),
-    ("zip", "ZIP"),
-    ("notes", "Notes"),
-    ("level", "Level (old system)"),
-    ("points", "Points Balance"),
-    ("spend", "Historical Spend"),
-    ("orders", "Historical Order Count"),
-    ("id_number", "ID Card Number"),
-    ("passport_number", "Passport Number"),
-]
 PARTNER_FIELDS = {
     "name": "name",
     "phone": "phone",
@@ -106,38 +87,6 @@ MANAGER_GROUP = "member_crm.group_member_crm_manager"
 def _number(value):
     """120.0 -> "120", 3500.5 -> "3500.5": figures in audit lines."""
     return f"{float(value):.2f}".rstrip("0").rstrip(".")
-
-
-class MemberImportPreset(models.Model):
-    _name = "member.import.preset"
-    _description = "Member Import Column Mapping"
-    _check_company_auto = True
-
-    name = fields.Char(required=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    column_ids = fields.One2many("member.import.preset.column", "preset_id", string="Columns", copy=True)
-    level_ids = fields.One2many("member.import.preset.level", "preset_id", string="Levels", copy=True)
-
-
-class MemberImportPresetColumn(models.Model):
-    _name = "member.import.preset.column"
-    _description = "Member Import Column Mapping Line"
-
-    preset_id = fields.Many2one("member.import.preset", required=True, ondelete="cascade", index=True)
-    header = fields.Char(string="Column in the File", required=True)
-    target = fields.Selection(TARGET_SELECTION, string="Imported As")
-    ignore = fields.Boolean(help="The column is not imported, on purpose.")
-
-
-class MemberImportPresetLevel(models.Model):
-    _name = "member.import.preset.level"
-    _description = "Member Import Level Mapping Line"
-    _check_company_auto = True
-
-    preset_id = fields.Many2one("member.import.preset", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="preset_id.company_id")
-    old_level = fields.Char(string="Level in the File", required=True)
-    tier_id = fields.Many2one("member.tier", check_company=True)
 
 
 class MemberImport(models.TransientModel):
@@ -538,7 +487,7 @@ class MemberImport(models.TransientModel):
                 .create([self._member_partner_vals(row.values, computed=False) for row in new_rows])
             )
         else:
-            # one INSERT per batch (models.bulk): ORM create costs as much per contact as base_import does
+            # one INSERT per batch (tools.bulk): ORM create costs as much per contact as base_import does
             created = bulk_create(
                 self.env["res.partner"],
                 [self._member_partner_vals(row.values) for row in new_rows],

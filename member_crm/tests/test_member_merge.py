@@ -36,9 +36,12 @@ class TestMemberMerge(TestPoSCommon, MemberBenefitsMixin):
         return self.env["pos.order"].browse(result["pos.order"][0]["id"])
 
     def _merge(self, partners, dst):
-        """As a contact manager who is no member manager: the merge is Odoo's, our part needs no member right."""
+        """As a salesperson who manages contacts and is no member manager: the merge is Odoo's, our part needs
+        no member right (sales rights: website's own merge step reads the visitors on a shop's database)."""
         contacts = new_test_user(
-            self.env, login="contacts_manager", groups="base.group_user,base.group_partner_manager"
+            self.env,
+            login="contacts_manager",
+            groups="base.group_user,base.group_partner_manager,sales_team.group_sale_salesman",
         )
         Wizard = self.env["base.partner.merge.automatic.wizard"].with_user(contacts)
         Wizard._merge(partners.ids, dst.with_user(contacts))

@@ -114,16 +114,24 @@ class MemberPointsMove(models.Model):
                           WHERE NOT pending
                        GROUP BY card_id) m ON m.card_id = c.id
              WHERE (m.card_id IS NOT NULL
-                    OR (c.program_id IN (SELECT member_loyalty_program_id FROM res_company)
-                        AND EXISTS (SELECT 1
-                                      FROM res_partner p
-                                      JOIN member_membership ms ON ms.partner_id = p.commercial_partner_id
-                                     WHERE p.id = c.partner_id AND ms.company_id = c.company_id
-                                       AND ms.state = 'active')))
+                    OR %s)
                AND ROUND((c.points - COALESCE(m.total, 0))::numeric, 2) <> 0
                %s
             """,
+            self._member_active_card_sql(),
             SQL("AND c.id = ANY(%s)", list(card_ids)) if card_ids is not None else SQL(),
+        )
+
+    @api.model
+    def _member_active_card_sql(self):
+        """Condition on ``loyalty_card c``: a card of its company's member program held by an active member."""
+        return SQL(
+            """(c.program_id IN (SELECT member_loyalty_program_id FROM res_company)
+                AND EXISTS (SELECT 1
+                              FROM res_partner p
+                              JOIN member_membership ms ON ms.partner_id = p.commercial_partner_id
+                             WHERE p.id = c.partner_id AND ms.company_id = c.company_id
+                               AND ms.state = 'active'))"""
         )
 
     @api.model
@@ -154,14 +162,9 @@ class MemberPointsMove(models.Model):
                     SELECT c.id
                       FROM loyalty_card c
                      WHERE NOT EXISTS (SELECT 1 FROM member_points_move m WHERE m.card_id = c.id)
-                       AND (EXISTS (SELECT 1 FROM member_points_lot l WHERE l.card_id = c.id)
-                            OR (c.program_id IN (SELECT member_loyalty_program_id FROM res_company)
-                                AND EXISTS (SELECT 1
-                                              FROM res_partner p
-                                              JOIN member_membership ms ON ms.partner_id = p.commercial_partner_id
-                                             WHERE p.id = c.partner_id AND ms.company_id = c.company_id
-                                               AND ms.state = 'active')))
-                    """
+                       AND (EXISTS (SELECT 1 FROM member_points_lot l WHERE l.card_id = c.id) OR %s)
+                    """,
+                    self._member_active_card_sql(),
                 )
             )
         ]

@@ -3,6 +3,17 @@ from odoo.exceptions import ValidationError
 
 from ..engine import tiers as engine
 
+# the settings of a tier that its qualification rule reads (the simulation tries other values of them)
+RULE_FIELDS = (
+    "level",
+    "min_spend",
+    "min_orders",
+    "min_category_spend",
+    "min_feedback",
+    "rule_operator",
+    "invitation_only",
+)
+
 
 class MemberTier(models.Model):
     _name = "member.tier"
@@ -82,13 +93,7 @@ class MemberTier(models.Model):
     # validation: the engine decides, we translate
     # ------------------------------------------------------------------
     @api.constrains(
-        "level",
-        "min_spend",
-        "min_orders",
-        "min_category_spend",
-        "min_feedback",
-        "rule_operator",
-        "invitation_only",
+        *RULE_FIELDS,
         "active",
         "company_id",
     )

@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..engine import tiers as engine
+from ..models.member_tier import RULE_FIELDS
 
 
 class MemberTierSimulation(models.TransientModel):
@@ -171,18 +172,7 @@ class MemberTierSimulationLine(models.TransientModel):
     def _member_rule_values(self):
         """The tier settings this line tries, for ``member.tier._member_rule``."""
         self.ensure_one()
-        return {
-            name: self[name]
-            for name in (
-                "level",
-                "min_spend",
-                "min_orders",
-                "min_category_spend",
-                "min_feedback",
-                "rule_operator",
-                "invitation_only",
-            )
-        }
+        return {name: self[name] for name in RULE_FIELDS}
 
 
 class MemberTierSimulationResult(models.TransientModel):

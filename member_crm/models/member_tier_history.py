@@ -6,6 +6,7 @@ TRIGGERS = [
     ("manual", "Manual"),
     ("import", "Import"),
     ("enroll", "Enrolment"),
+    ("merge", "Contact Merge"),
 ]
 
 

@@ -36,7 +36,9 @@ class PosOrder(models.Model):
         # sudo: a cashier writes the ledger and the points lots through the order it just sold;
         # neither has a create right for anybody, by design.
         self.env["member.ledger"].sudo()._member_record_pos(self)
-        orders = self.filtered(lambda o: o.partner_id and o.company_id.member_loyalty_program_id)
+        orders = self.filtered(
+            lambda o: o.partner_id and o.company_id.member_crm_enabled and o.company_id.member_loyalty_program_id
+        )
         if orders:
             Lot = self.env["member.points.lot"].sudo()
             Lot._member_bonus(*Lot._member_pos_bonus_rows(orders))

@@ -13,8 +13,13 @@ class SaleOrderLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not is_trusted(self.env, POINTS_FLOW):
+            # sale_loyalty moves points when a reward line is created on a confirmed order only (a quotation's
+            # lines, e.g. of Duplicate, move nothing: it removes their rewards itself)
+            rewarded = [vals for vals in vals_list if vals.get("coupon_id") and vals.get("points_cost")]
+            confirmed = self.env["sale.order"].browse({vals.get("order_id") for vals in rewarded} - {None})
+            confirmed = set(confirmed.filtered(lambda o: o.state == "sale").ids)
             coupons = self.env["loyalty.card"].browse(
-                {vals["coupon_id"] for vals in vals_list if vals.get("coupon_id") and vals.get("points_cost")}
+                {vals["coupon_id"] for vals in rewarded if vals.get("order_id") in confirmed}
             )
             self._member_check_reward_lines(coupons)
         return super().create(vals_list)

@@ -1,9 +1,17 @@
+from unittest.mock import patch
+
 from odoo import Command, fields
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import config, mute_logger
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
+from ..engine import crypto
+from ..models.member_sensitive import KEY_OPTION
 from .test_member_benefits import MemberBenefitsMixin
+
+KEY = crypto.generate_key()
 
 
 @tagged("post_install", "-at_install")
@@ -35,16 +43,42 @@ class TestMemberMerge(TestPoSCommon, MemberBenefitsMixin):
         result = self.env["pos.order"].sync_from_ui([data])
         return self.env["pos.order"].browse(result["pos.order"][0]["id"])
 
-    def _merge(self, partners, dst):
-        """As a salesperson who manages contacts and is no member manager: the merge is Odoo's, our part needs
-        no member right (sales rights: website's own merge step reads the visitors on a shop's database)."""
+    def _merge(self, partners, dst, groups="member_crm.group_member_crm_manager"):
+        """As a member manager who manages contacts (sales rights: website's own merge step reads the
+        visitors on a shop's database)."""
         contacts = new_test_user(
             self.env,
-            login="contacts_manager",
-            groups="base.group_user,base.group_partner_manager,sales_team.group_sale_salesman",
+            login=f"contacts_manager_{len(groups)}",
+            groups=f"base.group_user,base.group_partner_manager,sales_team.group_sale_salesman,{groups}",
         )
         Wizard = self.env["base.partner.merge.automatic.wizard"].with_user(contacts)
         Wizard._merge(partners.ids, dst.with_user(contacts))
+
+    @mute_logger("odoo.models")
+    def test_only_member_managers_merge_members(self):
+        """A contact manager could set an email to match and merge a member's points onto anybody."""
+        stranger = self.env["res.partner"].create({"name": "Stranger", "email": self.duplicate.email})
+        membership = self._membership(self.duplicate, self.company)
+        with self.assertRaises(AccessError):
+            self._merge(stranger | self.duplicate, stranger, groups="base.group_user")
+        self.assertEqual(membership.partner_id, self.duplicate)
+
+    def test_merge_keeps_sensitive_values_readable(self):
+        """Values are encrypted for their contact: they are stored again for the kept one, not lost."""
+        attribute = self.env.ref("member_crm.sensitive_attribute_cn_id")
+        with patch.dict(config.options, {KEY_OPTION: KEY}):
+            self.env["member.sensitive.value"].create(
+                {
+                    "partner_id": self.duplicate.id,
+                    "company_id": self.company.id,
+                    "attribute_id": attribute.id,
+                    "value": "11010519491231002X",
+                }
+            )
+            self._merge(self.kept | self.duplicate, self.kept)
+            self.env.invalidate_all()
+            value = self.env["member.sensitive.value"].search([("partner_id", "=", self.kept.id)])
+            self.assertEqual(value.value, "11010519491231002X", "readable for the kept contact")
 
     def test_merge_two_members_keeps_everything(self):
         old = self._membership(self.duplicate, self.company)
@@ -70,7 +104,11 @@ class TestMemberMerge(TestPoSCommon, MemberBenefitsMixin):
         self.assertEqual(memberships, kept, "one membership, the kept contact's")
         self.assertEqual(kept.tier_id, self.tiers["GOLD"], "the higher tier")
         self.assertEqual(kept.member_since, fields.Date.to_date("2019-05-12"), "the earlier start")
-        self.assertEqual(kept.history_ids, history, "no tier history lost")
+        self.assertEqual(kept.history_ids & history, history, "no tier history lost")
+        merge_line = kept.history_ids - history
+        self.assertEqual(
+            (merge_line.trigger, merge_line.to_tier_id), ("merge", self.tiers["GOLD"]), "the move is in the history"
+        )
         self.assertEqual(self._ledger(self.kept, self.company), ledger, "the ledger follows the contact")
         # points: the kept card holds both balances, the other ends at 0, moves on both cards
         cards = self._card(self.kept, self.program)

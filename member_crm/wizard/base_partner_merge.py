@@ -18,6 +18,7 @@ history, and keep two member cards on one program. Before Odoo moves the rows,
 """
 
 from odoo import api, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools.trusted import MEMBERSHIP_WRITE, POINTS_INTERNAL, trusted
@@ -37,8 +38,10 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     @api.model
     def _member_merge(self, src_partners, dst_partner):
         """One membership and one member card per company for the merged contacts."""
-        # sudo: the merge is Odoo's (a contact manager's); members' records follow their contact
+        self._member_check_merge_rights(src_partners)
+        # sudo: the merge is Odoo's; members' records follow their contact (a member manager merges members)
         partners = (src_partners | dst_partner).sudo()
+        self._member_merge_sensitive(partners.browse(src_partners.ids), dst_partner.sudo())
         memberships = (
             self.env["member.membership"]
             .sudo()
@@ -73,6 +76,60 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         )
 
     @api.model
+    def _member_check_merge_rights(self, src_partners):
+        """Merging a member into another contact moves their membership, tier and points: a member manager's
+        call, as giving a member card to another customer is (a contact manager could otherwise set an
+        email to match and merge a member's points onto anybody)."""
+        if self.env.user.has_group("member_crm.group_member_crm_manager"):
+            return
+        # sudo: whether the merged contacts hold member records, nothing more
+        held = self.env["member.membership"].sudo().with_context(active_test=False).search_count(
+            [("partner_id", "in", src_partners.ids)], limit=1
+        ) or self.env["loyalty.card"].sudo().with_context(active_test=False).search_count(
+            [("partner_id", "in", src_partners.ids), ("points", "!=", 0)], limit=1
+        )
+        if held:
+            raise AccessError(
+                self.env._("These contacts hold memberships or member points: only a member manager can merge them.")
+            )
+
+    @api.model
+    def _member_merge_sensitive(self, src_partners, dst_partner):
+        """Sensitive values are encrypted for their contact (the contact is in the associated data): Odoo's
+        re-pointing would leave them undecryptable, or delete them on a duplicate. The merged contacts' values
+        are decrypted and stored again for the kept contact, unless it holds one for that field and company
+        already (the kept contact's value wins). A value that cannot be opened (no or wrong key) stops the
+        merge: nothing is lost."""
+        Value = self.env["member.sensitive.value"].sudo()
+        values = Value.search([("partner_id", "in", src_partners.ids)])
+        if not values:
+            return
+        locked = values.filtered(lambda v: not v.value)
+        if locked:
+            raise UserError(
+                self.env._(
+                    "The sensitive data of %(contacts)s cannot be opened (%(reason)s): put the encryption key in "
+                    "the Odoo configuration file before merging.",
+                    contacts=", ".join(locked.partner_id.mapped("display_name")),
+                    reason=locked[0].locked_reason or "-",
+                )
+            )
+        have = {(v.attribute_id.id, v.company_id.id) for v in Value.search([("partner_id", "=", dst_partner.id)])}
+        moved = {}
+        for value in values:
+            key = (value.attribute_id.id, value.company_id.id)
+            if key not in have:
+                moved[key] = value.value
+                have.add(key)
+        values.unlink()
+        Value.create(
+            [
+                {"partner_id": dst_partner.id, "attribute_id": attribute, "company_id": company, "value": text}
+                for (attribute, company), text in moved.items()
+            ]
+        )
+
+    @api.model
     def _member_by_company(self, audit):
         out = {}
         for company, text in audit:
@@ -84,21 +141,13 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         """Fold ``merged`` memberships of one company into ``kept``: higher tier, earlier start, their history."""
         everyone = kept | merged
         best = everyone.sorted(lambda m: (m.tier_id.level if m.tier_id else -1, m == kept), reverse=True)[0]
+        best_tier = best.tier_id
         # a joining date marked unknown (an import's placeholder) loses to a known one
         known = everyone.filtered(lambda m: not m.member_since_unknown) or everyone
         vals = {
             "member_since": min(known.mapped("member_since")),
             "member_since_unknown": all(everyone.mapped("member_since_unknown")),
         }
-        if best != kept:
-            vals.update(
-                {
-                    "tier_id": best.tier_id.id,
-                    "tier_since": best.tier_since,
-                    "tier_protected_until": best.tier_protected_until,
-                    "grace_since": best.grace_since,
-                }
-            )
         if "active" in everyone.mapped("state"):
             vals["state"] = "active"
         before = (kept.number, kept.tier_id.name, merged.mapped("number"))
@@ -132,6 +181,11 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         # the membership has no rows left: deleted in SQL (its unlink is for member managers; the merge is Odoo's)
         self.env.execute_query(SQL("DELETE FROM member_membership WHERE id = ANY(%s)", merged.ids))
         self.env.invalidate_all()
+        if best_tier and best_tier != kept.tier_id:
+            # the higher tier through the one tier writer: a history line ("Contact Merge") and the benefits
+            kept._member_apply_changes(
+                [(kept.id, kept.tier_id.id or None, best_tier.id)], "merge", reason=self.env._("Contacts merged")
+            )
         return (
             kept.company_id,
             self.env._(

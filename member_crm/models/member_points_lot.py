@@ -24,6 +24,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..engine import points as engine
@@ -180,7 +181,13 @@ class MemberPointsLot(models.Model):
             debt = self.browse(debt_id)
             debt.remaining = engine.round_points(debt.remaining + points)
         self._member_write_history(credits, "issued")
-        self._member_log_moves(entries, sign=1)
+        moves = []
+        for entry in entries:
+            moves.append(entry)
+            if entry["kind"] == "release":
+                # the points leave the card's pending points as they enter its balance
+                moves.append(dict(entry, pending=True, points=-entry["points"]))
+        self._member_log_moves(moves, sign=1)
         self._member_balance_add(credits, balances, sign=1)
         return self.browse([entry["lot"].id for entry in entries])
 
@@ -907,14 +914,36 @@ class MemberPointsLot(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_member_points(self):
-        today = self.env.company._member_today()
+        # each company's lots on that company's day (its time zone), as the other crons
+        companies = self.env["res.company"].union(
+            *(company for (company,) in self._read_group([("remaining", "!=", 0)], ["company_id"]) if company)
+        )
+        today = {company: company._member_today() for company in companies}
         self._member_release(today)
         self._member_expire(today)
         self._member_remind(today)
 
     @api.model
+    def _member_due(self, field, today):
+        """Domain: lots whose ``field`` day has come by ``today``.
+
+        ``today``: one day for every lot, or {company: its local day} (lots without a company: the current
+        company's day).
+        """
+        if not isinstance(today, dict):
+            return Domain(field, "<=", today)
+        default = today.get(self.env.company) or self.env.company._member_today()
+        return Domain.OR(
+            [Domain("company_id", "=", company.id) & Domain(field, "<=", day) for company, day in today.items()]
+            + [Domain("company_id", "=", False) & Domain(field, "<=", default)]
+        )
+
+    @api.model
     def _member_release(self, today):
-        lots = self.search([("released", "=", False), ("pending_until", "<=", today)], order="card_id, id")
+        """Release the pending lots whose return window has closed (``today``: a day or {company: day})."""
+        lots = self.search(
+            Domain("released", "=", False) & self._member_due("pending_until", today), order="card_id, id"
+        )
         if not lots:
             return lots
         # a pending lot refunded whole has nothing to release
@@ -937,8 +966,9 @@ class MemberPointsLot(models.Model):
 
     @api.model
     def _member_expire(self, today):
+        """Expire the released lots whose day has come (``today``: a day or {company: day})."""
         lots = self.search(
-            [("released", "=", True), ("remaining", ">", 0), ("expires_on", "<=", today)],
+            Domain([("released", "=", True), ("remaining", ">", 0)]) & self._member_due("expires_on", today),
             order="card_id, expires_on, id",
         )
         if not lots:
@@ -971,7 +1001,8 @@ class MemberPointsLot(models.Model):
         template = self.env.ref("member_crm.mail_template_member_points_expiry", raise_if_not_found=False)
         reminded = self.browse()
         for company in companies:
-            horizon = fields.Date.add(today, days=company.member_points_reminder_days)
+            day = (today.get(company) or company._member_today()) if isinstance(today, dict) else today
+            horizon = fields.Date.add(day, days=company.member_points_reminder_days)
             lots = self.search(
                 [
                     ("company_id", "=", company.id),

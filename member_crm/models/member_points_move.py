@@ -10,8 +10,9 @@ edits ``used`` in place, so only the moves can explain a past balance, and the
 points liability is reconciled from them.
 
 Pending points (bonus points waiting for the return window) are moves with
-``pending`` set: they explain the card's pending points, not its balance; the
-release that makes them spendable is a ``release`` move of the balance.
+``pending`` set: they explain the card's pending points, not its balance. The
+release that makes them spendable is two ``release`` moves: the points leave
+the pending points (a pending move) and enter the balance.
 """
 
 from odoo import api, fields, models
@@ -100,22 +101,32 @@ class MemberPointsMove(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _member_unexplained_sql(self, card_ids=None):
-        """Member cards whose balance is not the sum of their moves: ``(card id, balance, moves)``.
+        """Member cards whose moves do not explain their points: ``(card id, balance, balance moves, pending,
+        pending moves)``.
 
-        Member cards: cards of a company's member points program that have moves, or whose holder is an
-        active member of the card's company. One aggregate over the move index.
+        The balance is the sum of the moves that are not pending; the pending points (what the card's pending
+        lots hold, ``member_points_pending``) are the sum of the pending moves. Member cards: cards of a
+        company's member points program that have moves or pending lots, or whose holder is an active member
+        of the card's company. One aggregate over the move index and one over the pending lots.
         """
         return SQL(
             """
-            SELECT c.id, c.points, COALESCE(m.total, 0)
+            SELECT c.id, c.points, COALESCE(m.total, 0), COALESCE(p.total, 0), COALESCE(m.pending, 0)
               FROM loyalty_card c
-              LEFT JOIN (SELECT card_id, SUM(points) AS total
+              LEFT JOIN (SELECT card_id,
+                                SUM(points) FILTER (WHERE pending IS NOT TRUE) AS total,
+                                SUM(points) FILTER (WHERE pending) AS pending
                            FROM member_points_move
-                          WHERE NOT pending
                        GROUP BY card_id) m ON m.card_id = c.id
+              LEFT JOIN (SELECT card_id, SUM(remaining) AS total
+                           FROM member_points_lot
+                          WHERE released IS NOT TRUE AND remaining <> 0
+                       GROUP BY card_id) p ON p.card_id = c.id
              WHERE (m.card_id IS NOT NULL
+                    OR p.card_id IS NOT NULL
                     OR %s)
-               AND ROUND((c.points - COALESCE(m.total, 0))::numeric, 2) <> 0
+               AND (ROUND((c.points - COALESCE(m.total, 0))::numeric, 2) <> 0
+                    OR ROUND((COALESCE(p.total, 0) - COALESCE(m.pending, 0))::numeric, 2) <> 0)
                %s
             """,
             self._member_active_card_sql(),
@@ -136,11 +147,12 @@ class MemberPointsMove(models.Model):
 
     @api.model
     def _member_check_balances(self, cards=None):
-        """{card: (balance, sum of its moves)} of the member cards the moves do not explain (empty: all agree)."""
+        """{card: (balance, sum of its balance moves, pending points, sum of its pending moves)} of the member
+        cards the moves do not explain (empty: all agree)."""
         self.env.flush_all()
         rows = self.env.execute_query(self._member_unexplained_sql(cards.ids if cards is not None else None))
         Card = self.env["loyalty.card"]
-        return {Card.browse(card_id): (balance, total) for card_id, balance, total in rows}
+        return {Card.browse(card_id): tuple(sums) for card_id, *sums in rows}
 
     # ------------------------------------------------------------------
     # starting the log on cards that have none (migration 19.0.1.1.0)
@@ -217,7 +229,7 @@ class MemberPointsMove(models.Model):
                 INSERT INTO member_points_move (card_id, partner_id, company_id, date, kind, points, pending,
                                                 description, lot_id, create_uid, create_date, write_uid, write_date)
                 SELECT l.card_id, c.partner_id, COALESCE(c.company_id, %(default_company)s),
-                       COALESCE(t.day, %(default_day)s), 'opening', l.remaining, NOT l.released,
+                       COALESCE(t.day, %(default_day)s), 'opening', l.remaining, l.released IS NOT TRUE,
                        %(description)s, l.id, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM member_points_lot l
                   JOIN loyalty_card c ON c.id = l.card_id

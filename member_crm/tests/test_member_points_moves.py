@@ -44,10 +44,12 @@ class TestMemberPointsMoves(TestPoSCommon, MemberBenefitsMixin):
         return self.env["pos.order"].browse(result["pos.order"][0]["id"])
 
     def assertExplained(self, card):
-        """The balance is the sum of the card's balance moves, and the check lists nothing."""
+        """The balance and the pending points are the sums of the card's moves, and the check lists nothing."""
         card.invalidate_recordset()
         moves = card.member_move_ids.filtered(lambda m: not m.pending)
         self.assertAlmostEqual(card.points, sum(moves.mapped("points")), 2, "balance == moves")
+        pending = card.member_move_ids.filtered("pending")
+        self.assertAlmostEqual(card.member_points_pending, sum(pending.mapped("points")), 2, "pending == moves")
         self.assertFalse(self.Move._member_check_balances(card), "the check finds nothing to explain")
         self.assertLotsAgree(card)
 
@@ -118,17 +120,72 @@ class TestMemberPointsMoves(TestPoSCommon, MemberBenefitsMixin):
         self._move_to(self.member, self.company, self.tiers["GOLD"])
         self.open_new_session()
         today = self.company._member_today()
-        self._sync([(self.tea, 2)], self.member)
+        order = self._sync([(self.tea, 2)], self.member)
         card = self._card(self.member, self.program)
         bonus = card.member_move_ids
         self.assertEqual((bonus.kind, bonus.points, bonus.pending), ("bonus", 700.0, True))
         self.assertExplained(card)
+        # a refund inside the return window shrinks the pending points: a pending move
+        refund_line = {"product": self.tea, "quantity": -1, "refunded_orderline_id": order.lines.id}
+        self._sync([refund_line], self.member, is_refund=True)
+        refund = card.member_move_ids.filtered(lambda m: m.kind == "refund")
+        self.assertEqual((refund.points, refund.pending), (-350.0, True))
+        self.assertEqual((card.points, card.member_points_pending), (0.0, 350.0))
+        self.assertExplained(card)
         lots = self.Lot._member_release(today + datetime.timedelta(days=14))
         release = card.member_move_ids.filtered(lambda m: m.kind == "release")
-        self.assertEqual((release.points, release.pending, release.lot_id), (700.0, False, lots))
+        self.assertEqual(
+            sorted((m.points, m.pending, m.lot_id) for m in release),
+            [(-350.0, True, lots), (350.0, False, lots)],
+            "released: out of the pending points, into the balance",
+        )
+        self.assertEqual((card.points, card.member_points_pending), (350.0, 0.0))
+        self.assertExplained(card)
         self.Lot._member_expire(lots.expires_on)
         expire = card.member_move_ids.filtered(lambda m: m.kind == "expire")
-        self.assertEqual((expire.points, card.points), (-700.0, 0.0))
+        self.assertEqual((expire.points, card.points), (-350.0, 0.0))
+        self.assertExplained(card)
+
+    def test_check_finds_pending_points_without_moves(self):
+        """Pending points the pending moves do not explain are listed by the check."""
+        self.company.member_points_pending_days = 14
+        self._move_to(self.member, self.company, self.tiers["GOLD"])
+        self.open_new_session()
+        self._sync([(self.tea, 1)], self.member)
+        card = self._card(self.member, self.program)
+        self.assertFalse(self.Move._member_check_balances(card))
+        self.env.flush_all()
+        self.env.cr.execute(SQL("UPDATE member_points_lot SET remaining = 100 WHERE card_id = %s", card.id))
+        self.env.invalidate_all()
+        self.assertEqual(self.Move._member_check_balances(card), {card: (0.0, 0.0, 100.0, 350.0)})
+
+    def test_cron_uses_each_company_day(self):
+        """The points cron releases a company's lots on that company's day, whatever the current company."""
+        self.company.write({"member_points_pending_days": 14, "member_points_expiry_months": 12})
+        self.company.partner_id.tz = "Pacific/Kiritimati"  # UTC+14
+        other = self.env["res.company"].create({"name": "Pago Pago Store"})
+        other.partner_id.tz = "Pacific/Pago_Pago"  # UTC-11: a day behind Kiritimati at noon UTC
+        self._move_to(self.member, self.company, self.tiers["GOLD"])
+        self.open_new_session()
+        self._sync([(self.tea, 2)], self.member)
+        card = self._card(self.member, self.program)
+        lot = card.member_lot_ids
+        cron = self.Lot.with_company(other)  # the cron's current company is another one
+        # 12:00 UTC: the next day in Kiritimati, the same day in Pago Pago
+        noon = datetime.datetime.combine(lot.pending_until, datetime.time(12)) - datetime.timedelta(days=1)
+        with freeze_time(noon - datetime.timedelta(days=1)):
+            cron._cron_member_points()
+        self.assertFalse(lot.released, "the day before the company's release day: still pending")
+        with freeze_time(noon):
+            self.assertLess(other._member_today(), lot.pending_until)
+            cron._cron_member_points()
+        self.assertTrue(lot.released, "released on the lot company's day, not the current company's")
+        release = card.member_move_ids.filtered(lambda m: m.kind == "release" and not m.pending)
+        self.assertEqual((release.points, release.date), (700.0, lot.pending_until))
+        self.assertExplained(card)
+        with freeze_time(datetime.datetime.combine(lot.expires_on, datetime.time(12)) - datetime.timedelta(days=1)):
+            cron._cron_member_points()
+        self.assertEqual((lot.remaining, lot.expired_points), (0.0, 700.0), "expired on the company's day")
         self.assertExplained(card)
 
     def test_check_and_migration_open_the_log(self):

@@ -109,12 +109,18 @@ def escape_formula(value):
     return value
 
 
-def _text(cell, limit=MAX_TEXT):
+def _cell_text(cell):
+    """A cell as stripped text (a spreadsheet's 13800138000.0 is 13800138000), refused if mis-decoded."""
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
     text = str(cell).strip()
     if has_bad_bytes(text):
         raise CellError("encoding")
+    return text
+
+
+def _text(cell, limit=MAX_TEXT):
+    text = _cell_text(cell)
     if _CONTROL.search(text):
         raise CellError("control")
     if len(text) > limit:
@@ -130,11 +136,7 @@ def parse_text(cell):
 
 def parse_note(cell):
     """Free text (notes, remarks): kept as written, whatever its first character (module docstring)."""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    text = str(cell).strip()
-    if has_bad_bytes(text):
-        raise CellError("encoding")
+    text = _cell_text(cell)
     if _CONTROL.search(text):
         raise CellError("control")
     if len(text) > MAX_NOTE:
@@ -233,11 +235,7 @@ def parse_count(cell):
 
 def normalize_phone(cell):
     """E.164 form of a phone number (module docstring)."""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    text = str(cell).strip()
-    if has_bad_bytes(text):
-        raise CellError("encoding")
+    text = _cell_text(cell)
     if len(text) > 40:
         raise CellError("too_long", length=len(text), limit=40)
     compact = _PHONE_JUNK.sub("", text)

@@ -14,6 +14,24 @@ from .common import MemberTierMixin
 
 class MemberBenefitsMixin(MemberTierMixin):
     @classmethod
+    def _member_pos_points_setup(cls):
+        """For TestPoSCommon classes: membership on, the member points program, a Gold bonus of 0.5 point per
+        unit of currency (``cls.bonus``) and a product of 700 (``cls.tea``)."""
+        cls.config = cls.basic_config
+        cls.env.user.group_ids |= cls.env.ref("member_crm.group_member_crm_manager")
+        cls.tiers = cls._member_enable(cls.company)
+        cls.program = cls._member_points_program(cls.company)
+        cls.bonus = cls.env["member.benefit"].create(
+            {
+                "name": "Gold points x1.5",
+                "benefit_type": "points",
+                "points_factor": 0.5,
+                "tier_ids": [Command.link(cls.tiers["GOLD"].id)],
+            }
+        )
+        cls.tea = cls.create_product("Member Tea", cls.categ_basic, 700.0)
+
+    @classmethod
     def _member_points_program(cls, company, required_points=100):
         program = cls.env["loyalty.program"].create(
             {
@@ -74,19 +92,7 @@ class TestMemberPointsPos(TestPoSCommon, MemberBenefitsMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls.env.user.group_ids |= cls.env.ref("member_crm.group_member_crm_manager")
-        cls.tiers = cls._member_enable(cls.company)
-        cls.program = cls._member_points_program(cls.company)
-        cls.bonus = cls.env["member.benefit"].create(
-            {
-                "name": "Gold points x1.5",
-                "benefit_type": "points",
-                "points_factor": 0.5,
-                "tier_ids": [Command.link(cls.tiers["GOLD"].id)],
-            }
-        )
-        cls.tea = cls.create_product("Member Tea", cls.categ_basic, 700.0)
+        cls._member_pos_points_setup()
         cls.member = cls._member_partner("Li Na", cls.company)
         cls.guest = cls.env["res.partner"].create({"name": "Not a member"})
 

@@ -1,6 +1,6 @@
 from unittest.mock import patch
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import config, mute_logger
@@ -21,19 +21,7 @@ class TestMemberMerge(TestPoSCommon, MemberBenefitsMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls.env.user.group_ids |= cls.env.ref("member_crm.group_member_crm_manager")
-        cls.tiers = cls._member_enable(cls.company)
-        cls.program = cls._member_points_program(cls.company)
-        cls.env["member.benefit"].create(
-            {
-                "name": "Gold points x1.5",
-                "benefit_type": "points",
-                "points_factor": 0.5,
-                "tier_ids": [Command.link(cls.tiers["GOLD"].id)],
-            }
-        )
-        cls.tea = cls.create_product("Member Tea", cls.categ_basic, 700.0)
+        cls._member_pos_points_setup()
         cls.kept = cls._member_partner("Li Na", cls.company)
         cls.duplicate = cls._member_partner("Li Na (old system)", cls.company)
         cls.duplicate.email = cls.kept.email

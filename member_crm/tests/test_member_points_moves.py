@@ -21,19 +21,7 @@ class TestMemberPointsMoves(TestPoSCommon, MemberBenefitsMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls.env.user.group_ids |= cls.env.ref("member_crm.group_member_crm_manager")
-        cls.tiers = cls._member_enable(cls.company)
-        cls.program = cls._member_points_program(cls.company)
-        cls.env["member.benefit"].create(
-            {
-                "name": "Gold points x1.5",
-                "benefit_type": "points",
-                "points_factor": 0.5,
-                "tier_ids": [Command.link(cls.tiers["GOLD"].id)],
-            }
-        )
-        cls.tea = cls.create_product("Member Tea", cls.categ_basic, 700.0)
+        cls._member_pos_points_setup()
         cls.member = cls._member_partner("Li Na", cls.company)
         cls.Lot = cls.env["member.points.lot"].sudo()
         cls.Move = cls.env["member.points.move"].sudo()

@@ -2,7 +2,7 @@
 {
     "name": "Member CRM",
     "summary": "Membership, tiers, benefits and points on contacts, POS and sales",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/Members",
     "license": "LGPL-3",
     "author": "Member CRM team",

@@ -29,7 +29,7 @@ class MemberPortal(CustomerPortal):
         coupons = Card.search(
             [
                 ("partner_id", "=", partner.id),
-                ("member_benefit_id", "!=", False),
+                ("member_bound", "=", True),
                 ("points", ">", 0),
                 "|",
                 ("expiration_date", "=", False),

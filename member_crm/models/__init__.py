@@ -11,6 +11,7 @@ from . import member_ledger_line
 from . import member_membership
 from . import member_tier_history
 from . import res_partner
+from . import pos_config
 from . import pos_order
 from . import sale_order
 from . import sale_order_line

@@ -25,6 +25,23 @@ class LoyaltyCard(models.Model):
     )
     # coupons given as a member benefit are bound to their member in sales too
     member_benefit_id = fields.Many2one("member.benefit", readonly=True, index="btree_not_null")
+    # "Bound to a member" is explicit: benefit coupons and campaign coupons set it. A coupon that merely has a
+    # partner is not bound: non-members' coupons stay as Odoo keeps them.
+    member_bound = fields.Boolean(
+        string="Bound to Member",
+        compute="_compute_member_bound",
+        store=True,
+        readonly=False,
+        precompute=True,
+        copy=False,
+        index="btree_not_null",
+        help="Only its holder's commercial entity can use this coupon, in the POS and in sales.",
+    )
+
+    @api.depends("member_benefit_id")
+    def _compute_member_bound(self):
+        for card in self:
+            card.member_bound = card.member_bound or bool(card.member_benefit_id)
 
     @api.depends("member_lot_ids.remaining", "member_lot_ids.released")
     def _compute_member_points_pending(self):
@@ -34,6 +51,14 @@ class LoyaltyCard(models.Model):
         pending = {card.id: total for card, total in groups}
         for card in self:
             card.member_points_pending = pending.get(card.id, 0.0)
+
+    def _member_foreign_bound(self, partner):
+        """The bound coupons among these cards that ``partner`` may not use: the one rule of the POS and sales.
+
+        A bound coupon is accepted only for its holder's commercial entity (a company's contacts share it)."""
+        entity = partner.commercial_partner_id
+        # sudo: the caller learns only whether the coupons are the customer's
+        return self.sudo().filtered(lambda c: c.member_bound and c.partner_id.commercial_partner_id != entity)
 
     def _member_is_points_card(self):
         """Members' cards of their company's member program: lots, bonus, pending and expiry apply to them.
@@ -94,9 +119,9 @@ class LoyaltyCard(models.Model):
     def _member_bound_cards(self):
         """The cards a non-manager may not move by hand: every card of a company's member points program,
         whatever its holder's membership state (a suspended member, a customer enrolled later), and the
-        coupons given as member benefits."""
+        coupons bound to their member (benefit and campaign coupons)."""
         member_programs = self._member_programs()
-        return self.filtered(lambda c: c.member_benefit_id or c.sudo().program_id in member_programs)
+        return self.filtered(lambda c: c.member_bound or c.sudo().program_id in member_programs)
 
     @api.model
     def _member_programs(self):
@@ -153,7 +178,15 @@ class LoyaltyCard(models.Model):
         )
 
     # what binds a card to its member; a change of any of them moves or voids the member's card
-    _MEMBER_BINDING = ("partner_id", "member_benefit_id", "program_id", "code", "expiration_date", "active")
+    _MEMBER_BINDING = (
+        "partner_id",
+        "member_benefit_id",
+        "member_bound",
+        "program_id",
+        "code",
+        "expiration_date",
+        "active",
+    )
 
     def _member_check_binding(self, bound, vals):
         """A member's coupons and points card stay theirs: only a member manager moves, unbinds or voids them."""

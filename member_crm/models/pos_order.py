@@ -59,9 +59,10 @@ class PosOrder(models.Model):
         # sudo: the cashier learns only whether the cards are the customer's
         Card = self.env["loyalty.card"].sudo()
         cards = Card.browse([int(key) for key in coupon_data if int(key) > 0]).exists()
-        foreign = cards.filtered(
+        foreign = cards._member_foreign_bound(customer) | cards.filtered(
             lambda c: (
-                (c.member_benefit_id or (c.program_id and c.program_id == c.company_id.member_loyalty_program_id))
+                c.program_id
+                and c.program_id == c.company_id.member_loyalty_program_id
                 and c.partner_id.commercial_partner_id != customer
             )
         )

@@ -100,30 +100,20 @@ class SaleOrder(models.Model):
     # member-bound coupons and early access
     # ------------------------------------------------------------------
     def _member_coupon_refusal(self, code):
-        """A coupon given to a member as a benefit is theirs: entering its code on another's order is refused.
+        """A coupon bound to a member (benefit or campaign coupon) is theirs: another's order cannot take it.
 
         The POS checks a card's partner already; sales code entry does not.
         """
         self.ensure_one()
-        coupon = (
-            self.env["loyalty.card"].sudo().search([("code", "=", code), ("member_benefit_id", "!=", False)], limit=1)
-        )
-        if (
-            coupon
-            and coupon.partner_id
-            and coupon.partner_id.commercial_partner_id != self.partner_id.commercial_partner_id
-        ):
+        coupon = self.env["loyalty.card"].sudo().search([("code", "=", code), ("member_bound", "=", True)], limit=1)
+        if coupon._member_foreign_bound(self.partner_id):
             return {"error": self.env._("This coupon belongs to another customer: it can only be used by its member.")}
         return {}
 
     def _member_check_confirmable(self):
         for order in self:
             # a member coupon applied before the customer was changed
-            foreign = order.order_line.coupon_id.filtered(
-                lambda c, order=order: (
-                    c.member_benefit_id and c.partner_id.commercial_partner_id != order.partner_id.commercial_partner_id
-                )
-            )
+            foreign = order.order_line.coupon_id._member_foreign_bound(order.partner_id)
             if foreign:
                 raise UserError(
                     self.env._(

@@ -3,7 +3,7 @@ import datetime
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -294,6 +294,47 @@ class TestMemberPointsPos(TestPoSCommon, MemberBenefitsMixin):
         # the last query is still to find (README, "How points work").
         self.assertLessEqual(with_member - without, 11, f"{with_member} queries with the addon, {without} without")
 
+    def test_bound_coupon_refused_to_another_customer_at_the_till(self):
+        """pos_loyalty's code entry, gift-card branch included: a bound coupon serves its holder's entity only."""
+        # pos_loyalty looks the code's program up live; opening a session first spares the gift-card program the
+        # checks a till makes of the programs it prints (template, report)
+        self.open_new_session()
+        gift_card = self.env["loyalty.program"].create(
+            {
+                "name": "Gift cards",
+                "program_type": "gift_card",
+                "company_id": self.company.id,
+                "rule_ids": [Command.create({"reward_point_mode": "money", "reward_point_amount": 1})],
+                "reward_ids": [
+                    Command.create(
+                        {"reward_type": "discount", "discount_mode": "per_point", "discount": 1, "required_points": 1}
+                    )
+                ],
+            }
+        )
+        coupons = self._member_coupon_program(self.company)
+        Card = self.env["loyalty.card"]
+        bound_coupon, bound_gift, plain_gift = Card.create(
+            [
+                {"program_id": coupons.id, "partner_id": self.member.id, "points": 1, "member_bound": True},
+                {"program_id": gift_card.id, "partner_id": self.member.id, "points": 5, "member_bound": True},
+                {"program_id": gift_card.id, "partner_id": self.member.id, "points": 5},
+            ]
+        )
+        pricelist = self.config.pricelist_id.id
+        now = fields.Datetime.to_string(fields.Datetime.now())
+
+        def use(card, partner):
+            return self.config.use_coupon_code(card.code, now, partner.id, pricelist)
+
+        self.assertTrue(use(bound_coupon, self.member)["successful"])
+        self.assertTrue(use(bound_gift, self.member)["successful"])
+        self.assertFalse(use(bound_coupon, self.guest)["successful"], "pos_loyalty: another partner's coupon")
+        refused = use(bound_gift, self.guest)
+        self.assertFalse(refused["successful"], "bound: refused even on the gift-card branch")
+        self.assertIn("another customer", refused["payload"]["error_message"])
+        self.assertTrue(use(plain_gift, self.guest)["successful"], "not bound: Odoo's behaviour")
+
     def test_non_members_keep_odoo_behaviour(self):
         self.open_new_session()
         order, _data = self._sync([(self.tea, 1)], self.guest)
@@ -473,6 +514,37 @@ class TestMemberBenefitsSales(AccountTestInvoicingCommon, MemberBenefitsMixin):
         own.partner_id = self.other
         with self.assertRaisesRegex(UserError, "of another customer"):
             own.action_confirm()
+
+    def test_bound_flag_is_the_one_rule(self):
+        """Bound is an explicit flag: a bound coupon goes to its holder's commercial entity only; a coupon that
+        merely names a partner stays as Odoo keeps it (sale_loyalty checks no partner)."""
+        Partner, Card = self.env["res.partner"], self.env["loyalty.card"]
+        firm = Partner.create({"name": "Firm", "is_company": True})
+        buyer = Partner.create({"name": "Buyer", "parent_id": firm.id})
+        bound, plain = Card.create(
+            [
+                {"program_id": self.gift_program.id, "partner_id": firm.id, "points": 1, "member_bound": True},
+                {"program_id": self.gift_program.id, "partner_id": firm.id, "points": 1},
+            ]
+        )
+        self.assertEqual((bound.member_bound, plain.member_bound), (True, False))
+        foreign = self._sale(1, partner=self.other, confirm=False)
+        self.assertIn("another customer", foreign._try_apply_code(bound.code).get("error", ""))
+        self.assertNotIn("error", foreign._try_apply_code(plain.code), "not bound: Odoo's behaviour")
+        colleague = self._sale(1, partner=buyer, confirm=False)
+        self.assertNotIn("error", colleague._try_apply_code(bound.code), "the holder's commercial entity")
+        # unbinding is a binding change: a salesperson cannot, whatever the route
+        seller = self.env["res.users"].create(
+            {
+                "name": "Seller",
+                "login": "bound_seller",
+                "group_ids": [Command.set([self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        with self.assertRaisesRegex(AccessError, "bound to its member"):
+            bound.with_user(seller).write({"member_bound": False})
+        bound.invalidate_recordset()
+        self.assertTrue(bound.member_bound)
 
     def test_birthday_gift_once_per_year(self):
         self.env["member.benefit"].create(

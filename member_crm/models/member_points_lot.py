@@ -52,8 +52,19 @@ class MemberPointsLot(models.Model):
     _rec_name = "description"
 
     card_id = fields.Many2one("loyalty.card", required=True, ondelete="cascade", index=True, readonly=True)
-    partner_id = fields.Many2one(related="card_id.partner_id", store=True, precompute=True, index="btree_not_null")
-    company_id = fields.Many2one(related="card_id.company_id", store=True, precompute=True)
+    # the card's holder and company, kept with the card; not ``related``: the ORM discards a readonly precomputed
+    # field's given value and reads the card again, while the writer has them from its lock (one query per order)
+    partner_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_card_holder",
+        store=True,
+        precompute=True,
+        readonly=False,
+        index="btree_not_null",
+    )
+    company_id = fields.Many2one(
+        "res.company", compute="_compute_card_holder", store=True, precompute=True, readonly=False
+    )
     description = fields.Char(required=True, readonly=True)
     kind = fields.Selection(
         [
@@ -94,6 +105,12 @@ class MemberPointsLot(models.Model):
     # a bonus is granted once per source document, whatever replays the hook
     _bonus_once = models.UniqueIndex("(source_model, source_id) WHERE kind = 'bonus'")
     _card_open_idx = models.Index("(card_id, expires_on, earned_on, id) WHERE remaining <> 0")
+
+    @api.depends("card_id.partner_id", "card_id.company_id")
+    def _compute_card_holder(self):
+        for lot in self:
+            lot.partner_id = lot.card_id.partner_id
+            lot.company_id = lot.card_id.company_id or lot.company_id
 
     @api.depends("released", "remaining", "expired_points")
     def _compute_state(self):
@@ -653,22 +670,9 @@ class MemberPointsLot(models.Model):
     def _member_pos_bonus_rows(self, orders):
         """(source model, id, partner, company, untaxed amount) of sales, and refunded totals per refunded order."""
         self.env.flush_all()
-        sold = self.env.execute_query(
-            SQL(
-                """
-                SELECT o.id, p.commercial_partner_id, o.company_id,
-                       SUM(l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1))
-                  FROM pos_order o
-                  JOIN res_partner p ON p.id = o.partner_id
-                  JOIN pos_order_line l ON l.order_id = o.id AND l.refunded_orderline_id IS NULL
-                 WHERE o.id = ANY(%(ids)s) AND o.state IN ('paid', 'done', 'invoiced')
-              GROUP BY o.id, p.commercial_partner_id, o.company_id
-                """,
-                ids=orders.ids,
-            )
-        )
-        # every paid refund of the orders these refund, not only this one: reversals are cumulative
-        refunded = self.env.execute_query(
+        # one statement: the sales, and every paid refund of the orders these refund, not only this one
+        # (reversals are cumulative); ``sold`` tells the two kinds of rows apart
+        rows = self.env.execute_query(
             SQL(
                 """
                 WITH origin AS (
@@ -676,7 +680,15 @@ class MemberPointsLot(models.Model):
                       FROM pos_order_line l JOIN pos_order_line rl ON rl.id = l.refunded_orderline_id
                      WHERE l.order_id = ANY(%(ids)s)
                 )
-                SELECT rl.order_id, -SUM(l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1))
+                SELECT TRUE AS sold, o.id, p.commercial_partner_id, o.company_id,
+                       SUM(l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1))
+                  FROM pos_order o
+                  JOIN res_partner p ON p.id = o.partner_id
+                  JOIN pos_order_line l ON l.order_id = o.id AND l.refunded_orderline_id IS NULL
+                 WHERE o.id = ANY(%(ids)s) AND o.state IN ('paid', 'done', 'invoiced')
+              GROUP BY o.id, p.commercial_partner_id, o.company_id
+                 UNION ALL
+                SELECT FALSE, rl.order_id, NULL, NULL, -SUM(l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1))
                   FROM origin
                   JOIN pos_order_line rl ON rl.order_id = origin.order_id
                   JOIN pos_order_line l ON l.refunded_orderline_id = rl.id
@@ -686,6 +698,8 @@ class MemberPointsLot(models.Model):
                 ids=orders.ids,
             )
         )
+        sold = [row[1:] for row in rows if row[0]]
+        refunded = [(row[1], row[4]) for row in rows if not row[0]]
         return [("pos.order", *row) for row in sold], [("pos.order", *row) for row in refunded]
 
     @api.model

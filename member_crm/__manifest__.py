@@ -35,6 +35,7 @@
         "views/member_ledger_views.xml",
         "views/member_points_move_views.xml",
         "views/res_partner_views.xml",
+        "views/member_rfm_views.xml",
         "views/sale_order_views.xml",
         "views/pos_order_views.xml",
         "views/portal_templates.xml",

@@ -22,3 +22,5 @@ from . import member_sensitive
 from . import member_consent
 from . import res_partner_privacy
 from . import member_import_preset
+from . import member_rfm
+from . import res_partner_rfm

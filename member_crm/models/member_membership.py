@@ -749,6 +749,10 @@ class MemberMembership(models.Model):
             return cron._commit_progress(processed, remaining=1 if more else 0)
 
         self._member_review_run(batch_size=batch_size, commit=commit)
+        # every company reviewed (no marker left): then the RFM scores, one statement and commit per company;
+        # sudo: the cron's job, the only writer of member.rfm (in SQL, into its own table)
+        if not self.env["ir.config_parameter"].sudo().get_param(REVIEW_MARKER):
+            self.env["member.rfm"].sudo()._member_rfm_refresh(commit=lambda written: cron._commit_progress(written))
 
     # ------------------------------------------------------------------
     # actions

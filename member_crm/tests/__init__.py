@@ -18,3 +18,4 @@ from . import test_member_exports
 from . import test_member_bulk
 from . import test_member_roles
 from . import test_member_guards
+from . import test_member_rfm

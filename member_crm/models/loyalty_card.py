@@ -55,10 +55,13 @@ class LoyaltyCard(models.Model):
     def _member_foreign_bound(self, partner):
         """The bound coupons among these cards that ``partner`` may not use: the one rule of the POS and sales.
 
-        A bound coupon is accepted only for its holder's commercial entity (a company's contacts share it)."""
+        A bound coupon is accepted only for its holder's commercial entity (a company's contacts share it); one
+        without a holder serves nobody."""
         entity = partner.commercial_partner_id
         # sudo: the caller learns only whether the coupons are the customer's
-        return self.sudo().filtered(lambda c: c.member_bound and c.partner_id.commercial_partner_id != entity)
+        return self.sudo().filtered(
+            lambda c: c.member_bound and (not c.partner_id or c.partner_id.commercial_partner_id != entity)
+        )
 
     def _member_is_points_card(self):
         """Members' cards of their company's member program: lots, bonus, pending and expiry apply to them.
@@ -134,6 +137,10 @@ class LoyaltyCard(models.Model):
         """What a non-manager may not write on member cards: their binding (holder, benefit, program,
         code, validity, archiving) and their points outside the flows of their own holder's orders and the
         Update Balance wizard (which checks its user itself)."""
+        if vals.get("member_bound") or vals.get("member_benefit_id"):
+            # binding a card is a member manager's act (or the system's, at creation): a cashier binding a
+            # customer's gift card would lock its holder out
+            raise AccessError(self.env._("Only a member manager can bind a card to a member."))
         bound = self._member_bound_cards()
         if vals.get("program_id"):
             # a card moved into a member program is bound from then on

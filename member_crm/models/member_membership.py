@@ -752,7 +752,12 @@ class MemberMembership(models.Model):
         # every company reviewed (no marker left): then the RFM scores, one statement and commit per company;
         # sudo: the cron's job, the only writer of member.rfm (in SQL, into its own table)
         if not self.env["ir.config_parameter"].sudo().get_param(REVIEW_MARKER):
-            self.env["member.rfm"].sudo()._member_rfm_refresh(commit=lambda written: cron._commit_progress(written))
+            try:
+                self.env["member.rfm"].sudo()._member_rfm_refresh(commit=lambda written: cron._commit_progress(written))
+            except Exception:
+                # the review is done and committed: a failing refresh must not fail (and at length disable) its cron
+                self.env.cr.rollback()
+                _logger.exception("RFM refresh failed after the tier review; the scores stay as they were")
 
     # ------------------------------------------------------------------
     # actions

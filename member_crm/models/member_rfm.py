@@ -2,7 +2,8 @@
 
 One row per membership, in a table of its own: the nightly refresh (after the tier
 review) rewrites the rows with one ``INSERT ... ON CONFLICT DO UPDATE`` per company and
-never writes (so never locks) the membership rows that the POS instant check updates.
+never writes the membership rows that the POS instant check updates: a new score row takes only the foreign
+key's share lock on its membership until the company's commit, which does not block the check's NO KEY UPDATE.
 The rule is ``engine.rfm``'s (its docstring tells it in full); the statement here is
 the same rule in SQL, compared with the engine on real ledgers by the tests.
 """

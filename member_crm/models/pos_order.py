@@ -15,6 +15,9 @@ class PosOrder(models.Model):
     )
 
     def action_pos_order_paid(self):
+        # before the order is paid: the till checks a bound coupon's owner only when its code is typed in, and
+        # keeps the reward when the customer is changed afterwards
+        self._member_check_bound_rewards()
         res = super().action_pos_order_paid()
         self._member_crm_on_paid()
         return res
@@ -47,6 +50,20 @@ class PosOrder(models.Model):
     # ------------------------------------------------------------------
     # member-bound cards and early access: the till checks them, the server makes sure
     # ------------------------------------------------------------------
+    def _member_check_bound_rewards(self):
+        """Refuse to pay an order whose reward lines use a coupon bound to another customer."""
+        for order in self:
+            foreign = order.lines.coupon_id._member_foreign_bound(order.partner_id)
+            if foreign:
+                raise UserError(
+                    self.env._(
+                        "Order %(order)s uses coupon %(code)s of another customer: a member's coupon serves that "
+                        "member only. Remove the reward or choose the coupon's member as the customer.",
+                        order=order.name,
+                        code=foreign[0].code,
+                    )
+                )
+
     def _member_check_coupon_owners(self, coupon_data):
         """Refuse member cards (member points card, member benefit coupon) that are not the order's customer's.
 
@@ -58,7 +75,11 @@ class PosOrder(models.Model):
         customer = self.partner_id.commercial_partner_id
         # sudo: the cashier learns only whether the cards are the customer's
         Card = self.env["loyalty.card"].sudo()
-        cards = Card.browse([int(key) for key in coupon_data if int(key) > 0]).exists()
+        # the entries' own ids, and the cards pos_loyalty's gift-card step finds by an entry's coupon id or code
+        ids = {int(key) for key in coupon_data if int(key) > 0}
+        ids |= {int(vals["coupon_id"]) for vals in coupon_data.values() if int(vals.get("coupon_id") or 0) > 0}
+        codes = [vals["code"] for vals in coupon_data.values() if vals.get("code")]
+        cards = Card.browse(ids).exists() | (Card.search([("code", "in", codes)]) if codes else Card)
         foreign = cards._member_foreign_bound(customer) | cards.filtered(
             lambda c: (
                 c.program_id

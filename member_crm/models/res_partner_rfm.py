@@ -56,7 +56,10 @@ class ResPartner(models.Model):
         Rfm = self.env["member.rfm"]
         company = [("company_id", "=", self.env.company.id)]
         keys = [key for key in value if key]
-        domain = Domain("id", "in", Rfm._search([*company, ("segment", "in", keys)]).subselect("partner_id"))
+        # a company's contacts show its membership's segment: match on the commercial entity, as the compute does
+        domain = Domain(
+            "commercial_partner_id", "in", Rfm._search([*company, ("segment", "in", keys)]).subselect("partner_id")
+        )
         if len(keys) < len(value):  # False: contacts without a row (not members, or not refreshed yet)
-            domain |= Domain("id", "not in", Rfm._search(company).subselect("partner_id"))
+            domain |= Domain("commercial_partner_id", "not in", Rfm._search(company).subselect("partner_id"))
         return domain

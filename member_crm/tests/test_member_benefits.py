@@ -334,6 +334,17 @@ class TestMemberPointsPos(TestPoSCommon, MemberBenefitsMixin):
         self.assertFalse(refused["successful"], "bound: refused even on the gift-card branch")
         self.assertIn("another customer", refused["payload"]["error_message"])
         self.assertTrue(use(plain_gift, self.guest)["successful"], "not bound: Odoo's behaviour")
+        # the till keeps a typed-in reward when the customer is changed: the server refuses to pay such an order
+        data = self.create_ui_order_data([(self.tea, 1)], customer=self.guest)
+        data["lines"][0][2]["coupon_id"] = bound_coupon.id
+        with self.assertRaises(UserError) as refusal:  # Odoo's assertRaises rolls the savepoint back
+            self.env["pos.order"].sync_from_ui([data])
+        self.assertIn("of another customer", str(refusal.exception))
+        self.assertFalse(self.env["pos.order"].search([("uuid", "=", data["uuid"])]), "nothing kept")
+        data = self.create_ui_order_data([(self.tea, 1)], customer=self.member)
+        data["lines"][0][2]["coupon_id"] = bound_coupon.id
+        self.env["pos.order"].sync_from_ui([data])
+        self.assertEqual(self.env["pos.order"].search([("uuid", "=", data["uuid"])]).state, "paid", "its member")
 
     def test_non_members_keep_odoo_behaviour(self):
         self.open_new_session()
@@ -545,6 +556,12 @@ class TestMemberBenefitsSales(AccountTestInvoicingCommon, MemberBenefitsMixin):
             bound.with_user(seller).write({"member_bound": False})
         bound.invalidate_recordset()
         self.assertTrue(bound.member_bound)
+        # nor bind a customer's plain coupon (its holder would be locked out of it)
+        with self.assertRaisesRegex(AccessError, "bind a card"):
+            plain.with_user(seller).write({"member_bound": True})
+        # a bound coupon without a holder serves nobody
+        orphan = Card.create({"program_id": self.gift_program.id, "points": 1, "member_bound": True})
+        self.assertIn("another customer", colleague._try_apply_code(orphan.code).get("error", ""))
 
     def test_birthday_gift_once_per_year(self):
         self.env["member.benefit"].create(

@@ -2,7 +2,7 @@
 {
     "name": "Member CRM Marketing",
     "summary": "Campaigns per tier with email, SMS and member coupons; complaints with SLA by tier",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Marketing/Members",
     "license": "LGPL-3",
     "author": "Member CRM team",
@@ -13,6 +13,17 @@
     "external_dependencies": {"python": []},
     "data": [
         "security/member_crm_marketing_security.xml",
+        "security/ir.model.access.csv",
+        "security/member_recommendation_rules.xml",
+        "data/member_campaign_result_data.xml",
+        "data/ir_cron_data.xml",
+        "views/member_campaign_views.xml",
+        "views/member_campaign_result_views.xml",
+        "data/member_recommendation_cron.xml",
+        "views/member_recommendation_views.xml",
         "views/member_crm_marketing_menus.xml",
     ],
+    "assets": {
+        "point_of_sale._assets_pos": ["member_crm_marketing/static/src/**/*"],
+    },
 }

@@ -10,7 +10,9 @@ class MemberCampaignMailController(MassMailController):
         blacklist only when no other company holds consent for it."""
         if mailing.mailing_model_real != "member.campaign.recipient" or not document_id:
             return super()._mailing_unsubscribe_from_document(mailing, document_id, email, hash_token)
-        request.env["member.campaign.recipient"].sudo()._member_unsubscribe(int(document_id), email)
+        if not request.env["member.campaign.recipient"].sudo()._member_unsubscribe(int(document_id), email):
+            # nobody found to withdraw (recipient gone, address changed): Odoo's opt-out, never a lost request
+            return super()._mailing_unsubscribe_from_document(mailing, document_id, email, hash_token)
         return request.render(
             "mass_mailing.page_mailing_unsubscribe",
             dict(

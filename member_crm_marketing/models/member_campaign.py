@@ -15,10 +15,10 @@ import logging
 import pytz
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL, html_escape
+from odoo.tools import SQL, clean_context, html_escape
 
 from odoo.addons.member_crm.tools.trusted import is_trusted, trusted
 
@@ -226,6 +226,17 @@ class MemberCampaign(models.Model):
     def _check_audience_domain(self):
         for campaign in self:
             campaign._member_extra_domain()
+        self._member_check_audience_access()
+
+    def _member_check_audience_access(self):
+        """The launch searches the audience as the system: its domain may only name what its author may read
+        (a member manager's fields would otherwise be probed through the recipients)."""
+        if self.env.uid == SUPERUSER_ID:
+            return
+        # constraints run as sudo: search as the user behind it
+        Partner = self.env["res.partner"].sudo(False)
+        for campaign in self:
+            Partner.with_company(campaign.company_id).search_count(campaign._member_extra_domain(), limit=1)
 
     @api.constrains("rfm_segments")
     def _check_rfm_segments(self):
@@ -238,7 +249,24 @@ class MemberCampaign(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._member_check_flow_fields({name for vals in vals_list for name, value in vals.items() if value})
-        return super().create(vals_list)
+        # nor through the context: an RPC caller's ``default_state`` or ``default_program_id`` would fill the flow
+        # fields after the check (a kanban grouped by state passes ``default_state`` too: dropped, not refused)
+        return super(MemberCampaign, self._member_without_flow_defaults()).create(vals_list)
+
+    def _member_without_flow_defaults(self):
+        if (
+            self.env.su
+            or is_trusted(self.env, CAMPAIGN_FLOW)
+            or self.env.user.has_group("member_crm.group_member_crm_manager")
+        ):
+            return self
+        names = {f"default_{name}" for name in (*FLOW_FIELDS, *self._member_computed_defaults())}
+        return self.with_env(self.env(context={k: v for k, v in self.env.context.items() if k not in names}))
+
+    @api.model
+    def _member_computed_defaults(self):
+        """Fields only the campaign's own code fills (the results addon's figures add theirs)."""
+        return ()
 
     def _member_check_flow_fields(self, names):
         if (
@@ -444,13 +472,14 @@ class MemberCampaign(models.Model):
         }
 
     def action_view_coupons(self):
+        """The campaign's coupons as its recipients with their codes: the campaign role reads no loyalty cards."""
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Coupons"),
-            "res_model": "loyalty.card",
+            "res_model": "member.campaign.recipient",
             "view_mode": "list,form",
-            "domain": [("program_id", "=", self.program_id.id)],
+            "domain": [("campaign_id", "=", self.id), ("coupon_id", "!=", False)],
         }
 
     # ------------------------------------------------------------------
@@ -464,6 +493,7 @@ class MemberCampaign(models.Model):
             if campaign.state != "draft":
                 raise UserError(self.env._("Only a draft campaign can be scheduled."))
             campaign._member_check_ready()
+            campaign._member_check_audience_access()
             if not campaign.program_id:
                 campaign._member_flow().program_id = campaign._member_create_program()
             if not campaign.mailing_id:
@@ -542,8 +572,14 @@ class MemberCampaign(models.Model):
 
     def _member_create_program(self):
         # sudo: the campaign's own coupon program, created by the campaign role (loyalty programs are a sales
-        # or POS manager's otherwise); its members' coupons are bound to them
-        return self.env["loyalty.program"].sudo().create(self._member_program_vals())
+        # or POS manager's otherwise); its members' coupons are bound to them. clean_context: none of the
+        # caller's default_* keys reach the program.
+        return (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_context(clean_context(self.env.context))
+            .create(self._member_program_vals())
+        )
 
     def _member_sync_program(self):
         for campaign in self:
@@ -686,7 +722,8 @@ class MemberCampaign(models.Model):
             partners = self._member_spend_points(partners.filtered(lambda p: p.id not in holdout)) | partners.filtered(
                 lambda p: p.id in holdout
             )
-        recipients = Recipient.create(
+        # no "created" message per recipient: a launch writes 100,000 of them
+        recipients = Recipient.with_context(tracking_disable=True, mail_create_nolog=True).create(
             [
                 {
                     "campaign_id": self.id,
@@ -770,7 +807,7 @@ class MemberCampaign(models.Model):
             self._member_flow().mailing_id = self._member_create_mailing()
         send_at = self._member_send_time()
         self.mailing_id.sudo().write({"schedule_type": "scheduled", "schedule_date": send_at})
-        self.mailing_id.sudo().action_put_in_queue()
+        self.mailing_id.sudo().with_context(**trusted(CAMPAIGN_FLOW)).action_put_in_queue()
         self._member_flow().sent_date = send_at
         capped = self.preview_capped_count
         body = self.env._(

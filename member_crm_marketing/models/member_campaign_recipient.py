@@ -26,8 +26,18 @@ class MemberCampaignRecipient(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     membership_id = fields.Many2one("member.membership", readonly=True, ondelete="set null", index="btree_not_null")
     tier_id = fields.Many2one("member.tier", string="Tier at Launch", readonly=True, ondelete="set null")
-    coupon_id = fields.Many2one("loyalty.card", readonly=True, ondelete="set null", index="btree_not_null")
-    coupon_code = fields.Char(related="coupon_id.code")
+    # the code is the coupon: the campaign role and member managers read it, other member users do not
+    coupon_id = fields.Many2one(
+        "loyalty.card",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        groups="member_crm.group_member_crm_marketing,member_crm.group_member_crm_manager",
+    )
+    coupon_code = fields.Char(
+        related="coupon_id.code",
+        groups="member_crm.group_member_crm_marketing,member_crm.group_member_crm_manager",
+    )
     holdout = fields.Boolean(readonly=True, help="Kept out of the campaign: no message, no coupon.")
     campaign_state = fields.Selection(related="campaign_id.state", string="Campaign State")
     email = fields.Char(related="partner_id.email")
@@ -74,7 +84,9 @@ class MemberCampaignRecipient(models.Model):
             cards = (
                 self.env["loyalty.card"]
                 .sudo()
-                .with_context(loyalty_no_mail=True, action_no_send_mail=True)
+                .with_context(
+                    loyalty_no_mail=True, action_no_send_mail=True, tracking_disable=True, mail_create_nolog=True
+                )
                 .create(
                     [
                         {
@@ -118,9 +130,14 @@ class MemberCampaignRecipient(models.Model):
         """Withdraw the email consent of the recipient's member for the campaign's company (the caller checked
         the mailing's token for this recipient and address)."""
         recipient = self.browse(recipient_id).exists()
-        if not recipient or recipient.partner_id.email_normalized != tools.email_normalize(email):
+        address = tools.email_normalize(email)
+        if not recipient or not address:
+            return False
+        # every contact behind the address: one address, one opt-out (a twin sharing it would still be mailed)
+        partners = self.env["res.partner"].with_context(active_test=False).search([("email_normalized", "=", address)])
+        if not partners:
             return False
         self.env["member.consent"]._member_record(
-            recipient.partner_id, ["email"], "withdrawn", "email", company=recipient.company_id
+            partners, ["email"], "withdrawn", "email", company=recipient.company_id
         )
         return True

@@ -149,6 +149,11 @@ class MemberCampaign(models.Model):
         _refuse_result_writes(self, vals_list, CAMPAIGN_RESULT_FIELDS, "create")
         return super().create(vals_list)
 
+    @api.model
+    def _member_computed_defaults(self):
+        # no default_revenue (or any figure) from an RPC caller's context either
+        return (*super()._member_computed_defaults(), *CAMPAIGN_RESULT_FIELDS)
+
     def write(self, vals):
         _refuse_result_writes(self, [vals], CAMPAIGN_RESULT_FIELDS, "write")
         return super().write(vals)

@@ -308,3 +308,39 @@ class TestCampaignRoles(CampaignCommon):
         # the audience is fixed once scheduled
         with self.assertRaises(UserError):
             launched.with_user(self.marketer).write({"tier_ids": [fields.Command.clear()]})
+
+    def test_attacks_found_by_review(self):
+        """Flow fields through the context, audiences probing what the officer may not read, coupon codes for
+        every member user, a campaign's mailing sent by hand."""
+        foreign = self.env["loyalty.program"].create({"name": "Store Loyalty", "program_type": "loyalty"})
+        sneaky = (
+            self.Campaign.with_user(self.marketer)
+            .with_context(
+                default_state="running", default_program_id=foreign.id, default_launch_marker=10**9, default_revenue=1e6
+            )
+            .create({"name": "Sneaky"})
+        )
+        self.assertEqual(
+            (sneaky.state, sneaky.program_id, sneaky.launch_marker, sneaky.revenue), ("draft", foreign.browse(), 0, 0)
+        )
+        # the launch searches as the system: the audience may only name what its author may read
+        with self.assertRaises(AccessError):
+            self.Campaign.with_user(self.marketer).create(
+                {
+                    "name": "Probe",
+                    "audience_domain": "[('member_sensitive_value_ids.attribute_id.code', '=', 'passport_number')]",
+                }
+            )
+        launched = self._launch(self._campaign(name="Codes"))
+        recipient = launched.recipient_ids[:1]
+        self.assertTrue(recipient.with_user(self.marketer).coupon_code, "the campaign role reads the codes")
+        with self.assertRaises(AccessError):
+            recipient.with_user(self.role_users["member_user"]).read(["coupon_code"])
+        # the launch queues the mailing once everything exists: never by hand
+        draft = self._campaign(name="Hand")
+        draft.with_user(self.marketer).action_schedule()
+        with self.assertRaisesRegex(UserError, "its launch sends it"):
+            draft.mailing_id.with_user(self.marketer).action_launch()
+        with self.assertRaisesRegex(UserError, "its launch sends it"):
+            draft.mailing_id.with_user(self.marketer).write({"state": "in_queue"})
+        self.assertEqual(draft.mailing_id.state, "draft")

@@ -305,7 +305,8 @@ class TestPointsGuards(TestPoSCommon, MemberBenefitsMixin):
 
     @mute_logger("odoo.models")
     def test_till_gift_card_branch_cannot_reach_a_member_card(self):
-        """pos_loyalty finds "gift cards" by any id or code: a member's card is not reachable that way."""
+        """pos_loyalty finds "gift cards" by any id or code: a member's card is not reachable that way (refused
+        by the owner check before any card is touched)."""
         self.open_new_session()
         order = self._synced_order([(self.tea, 1)], self.member).with_user(self.cashier)
         gift_program = self.env["loyalty.program"].create(
@@ -314,7 +315,7 @@ class TestPointsGuards(TestPoSCommon, MemberBenefitsMixin):
         for key, points in (("coupon_id", 12345), ("code", -300)):
             entry = {"points": points, "program_id": gift_program.id, "coupon_id": -7}
             entry[key] = self.other_card.id if key == "coupon_id" else self.other_card.code
-            with self.subTest(by=key), self.assertRaises(AccessError):
+            with self.subTest(by=key), self.assertRaisesRegex(UserError, "another customer"):
                 order.confirm_coupon_programs({-7: entry})
         self.other_card.invalidate_recordset()
         self.assertEqual(self.other_card.points, 300.0)

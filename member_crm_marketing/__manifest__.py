@@ -18,6 +18,7 @@
         "data/member_campaign_result_data.xml",
         "data/ir_cron_data.xml",
         "views/member_campaign_views.xml",
+        "views/member_campaign_sms_templates.xml",
         "views/member_campaign_result_views.xml",
         "data/member_recommendation_cron.xml",
         "views/member_recommendation_views.xml",
@@ -25,5 +26,6 @@
     ],
     "assets": {
         "point_of_sale._assets_pos": ["member_crm_marketing/static/src/**/*"],
+        "web.assets_tests": ["member_crm_marketing/static/tests/tours/**/*"],
     },
 }

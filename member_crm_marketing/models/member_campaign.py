@@ -73,8 +73,15 @@ AUDIENCE_FIELDS = (
     "audience_domain",
     "coupon_discount",
 )
+# the window and the offer members are told about: fixed once the campaign is scheduled, for every role (a
+# member manager included), except through the campaign's own flow (``CAMPAIGN_FLOW``). Refused rather than
+# propagated: the mailing announces the window and may print it (``object.campaign_id.date_end``), the POS
+# sessions opened since have loaded the program with its dates, the attribution counts from the send time,
+# and coupons already used or expired cannot follow. Another window or offer is another campaign (or this
+# one set back to draft while it is only scheduled).
+WINDOW_FIELDS = ("date_start", "date_end", "campaign_type", "coupon_discount", "points_cost")
 # set by the campaign's own flow only (schedule, launch cron): never by a form or an RPC write
-FLOW_FIELDS = ("state", "sent_date", "mailing_id", "program_id", "launch_marker")
+FLOW_FIELDS = ("state", "sent_date", "mailing_id", "program_id", "launch_marker", "launch_error")
 CAMPAIGN_FLOW = "member_campaign_flow"
 LAUNCH_BATCH = 1000
 
@@ -155,6 +162,11 @@ class MemberCampaign(models.Model):
     )
     # the launch's stored marker: the last partner id whose recipient row (and coupon) is written
     launch_marker = fields.Integer(readonly=True, copy=False, default=0)
+    launch_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the last launch attempt failed; the launch cron tries again on its next run.",
+    )
 
     _holdout_range = models.Constraint(
         "CHECK(holdout_percent >= 0 AND holdout_percent < 100)", "The holdout is a share between 0 and 100%."
@@ -286,15 +298,31 @@ class MemberCampaign(models.Model):
 
     def write(self, vals):
         self._member_check_flow_fields(vals)
-        fixed = set(vals) & set(AUDIENCE_FIELDS)
-        if fixed and self.filtered(lambda c: c.state not in ("draft", "cancel")):
-            raise UserError(
-                self.env._("A scheduled or launched campaign keeps its audience and offer: set it back to draft first.")
-            )
+        self._member_check_fixed_fields(vals)
         res = super().write(vals)
         if {"date_start", "date_end", "name"} & set(vals):
             self.filtered("program_id")._member_sync_program()
         return res
+
+    def _member_check_fixed_fields(self, names):
+        """Once scheduled, the window, type and reward (``WINDOW_FIELDS``) and the audience (``AUDIENCE_FIELDS``)
+        stay: refused for every role, a member manager and sudo included; only the flow may write them."""
+        if is_trusted(self.env, CAMPAIGN_FLOW):
+            return
+        names = set(names)
+        launched = self.filtered(lambda c: c.state in ("scheduled", "running", "done"))
+        if names & set(WINDOW_FIELDS) and launched:
+            raise UserError(
+                self.env._(
+                    "The campaign %(name)s is scheduled or launched: its dates, type and reward stay as announced "
+                    "to its members. Set it back to draft while it is only scheduled, or start a new campaign.",
+                    name=launched[0].name,
+                )
+            )
+        if names & set(AUDIENCE_FIELDS) and self.filtered(lambda c: c.state not in ("draft", "cancel")):
+            raise UserError(
+                self.env._("A scheduled or launched campaign keeps its audience and offer: set it back to draft first.")
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
@@ -449,15 +477,16 @@ class MemberCampaign(models.Model):
         )
 
     def action_preview_members(self):
-        """The audience as a partner list (the count is ``preview_count``)."""
+        """The audience as a partner list (the count is ``preview_count``): a domain on the audience itself
+        (``res.partner.member_campaign_audience_id``), never the list of its ids, so a big audience opens as
+        fast as a small one and pages through the list view."""
         self.ensure_one()
-        partners = self._member_partner_model().search(self._member_audience())
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Audience of %(name)s", name=self.name),
             "res_model": "res.partner",
             "view_mode": "list,form",
-            "domain": [("id", "in", partners.ids)],
+            "domain": [("member_campaign_audience_id", "=", self.id)],
             "context": {"allowed_company_ids": [self.company_id.id]},
         }
 
@@ -494,7 +523,9 @@ class MemberCampaign(models.Model):
                 raise UserError(self.env._("Only a draft campaign can be scheduled."))
             campaign._member_check_ready()
             campaign._member_check_audience_access()
-            if not campaign.program_id:
+            if campaign.program_id:
+                campaign._member_resync_program()
+            else:
                 campaign._member_flow().program_id = campaign._member_create_program()
             if not campaign.mailing_id:
                 campaign._member_flow().mailing_id = campaign._member_create_mailing()
@@ -537,14 +568,15 @@ class MemberCampaign(models.Model):
         end = pytz.utc.localize(self.date_end).astimezone(tz).date() if self.date_end else False
         return start, end
 
-    def _member_program_vals(self):
+    def _member_reward_vals(self):
+        """The coupon's reward: the campaign's discount, on the whole order or (new arrivals) on the new products."""
         self.ensure_one()
-        date_from, date_to = self._member_window_dates()
         reward = {
             "reward_type": "discount",
             "discount": self.coupon_discount,
             "discount_mode": "percent",
             "discount_applicability": "order",
+            "discount_product_ids": [fields.Command.clear()],
             "required_points": 1,
         }
         if self.campaign_type == "new_arrivals":
@@ -553,6 +585,12 @@ class MemberCampaign(models.Model):
                 reward.update(
                     discount_applicability="specific", discount_product_ids=[fields.Command.set(products.ids)]
                 )
+        return reward
+
+    def _member_program_vals(self):
+        self.ensure_one()
+        date_from, date_to = self._member_window_dates()
+        reward = self._member_reward_vals()
         return {
             "name": self.name,
             "program_type": "coupons",
@@ -580,6 +618,35 @@ class MemberCampaign(models.Model):
             .with_context(clean_context(self.env.context))
             .create(self._member_program_vals())
         )
+
+    def _member_resync_program(self):
+        """(Re)scheduling a campaign that already has its program (set back to draft, then changed): the program
+        follows the campaign's reward, type and window again, its one reward updated in place. Once coupons of
+        it exist, members hold the offer as it was: a changed reward is refused (the window and name still
+        follow, as ``_member_sync_program``)."""
+        self.ensure_one()
+        program = self.program_id.sudo()  # sudo: see _member_create_program
+        reward = program.reward_ids
+        coupons = self.env["loyalty.card"].sudo().search_count([("program_id", "=", program.id)], limit=1)
+        if coupons:
+            expected = self._member_reward_vals()
+            if (reward.mapped("discount"), reward.mapped("discount_applicability")) != (
+                [expected["discount"]],
+                [expected["discount_applicability"]],
+            ):
+                raise UserError(
+                    self.env._(
+                        "The coupons of %(name)s are already issued with their reward: its type and discount "
+                        "cannot change any more. Start a new campaign for another offer.",
+                        name=self.name,
+                    )
+                )
+            self._member_sync_program()
+            return
+        vals = self._member_program_vals()
+        if len(reward) == 1:
+            vals["reward_ids"] = [fields.Command.update(reward.id, self._member_reward_vals())]
+        program.with_context(clean_context(self.env.context)).write(vals)
 
     def _member_sync_program(self):
         for campaign in self:
@@ -666,7 +733,11 @@ class MemberCampaign(models.Model):
 
     @api.model
     def _member_launch_step(self, batch_size=LAUNCH_BATCH):
-        """One step of the launch cron: returns (items processed, items left to do, 0 when finished)."""
+        """One step of the launch cron: returns (items processed, items left to do, 0 when finished).
+
+        Each campaign's batch runs in its own savepoint (``_member_launch_one``): one that fails is rolled back,
+        noted on itself and passed over, and no longer holds up the campaigns after it; it comes last while
+        its error stands, and is tried again on the cron's next run."""
         now = fields.Datetime.now()
         due = self.search([("state", "=", "scheduled"), ("date_start", "<=", now)])
         if due:
@@ -677,15 +748,52 @@ class MemberCampaign(models.Model):
             campaign._member_flow().write(
                 {"state": "done", "sent_date": campaign.mailing_id.sent_date or campaign.sent_date}
             )
-        for campaign in running - finishing:
+        # sorted() is stable: oldest first, the campaigns whose last attempt failed after the others
+        for campaign in (running - finishing).sorted(lambda c: bool(c.launch_error)):
             if campaign.mailing_id and campaign.mailing_id.state != "draft":
                 continue  # queued: Odoo's mailing queue sends it
-            processed = campaign._member_launch_batch(batch_size)
+            processed = campaign._member_launch_one(batch_size)
             if processed:
                 return processed, 1
-            campaign._member_launch_finish()
-            return 1, 1
         return 0, 0
+
+    def _member_launch_one(self, batch_size=LAUNCH_BATCH):
+        """The next batch of this campaign (or, all written, its mailing queued) in a savepoint. Returns how much
+        was done, 0 when it failed: then nothing of the batch stays, the error is logged, posted on the
+        campaign's chatter (once per distinct error) and kept in ``launch_error`` until a later attempt
+        succeeds."""
+        self.ensure_one()
+        # its own prefetch set: a field computed for it (the preview counts) is not computed for the other
+        # running campaigns too, where a broken one would fail this one
+        campaign = self.with_prefetch()
+        try:
+            with self.env.cr.savepoint():
+                processed = campaign._member_launch_batch(batch_size)
+                if not processed:
+                    campaign._member_launch_finish()
+                    processed = 1
+                if campaign.launch_error:
+                    campaign._member_flow().launch_error = False
+                return processed
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            # any failure of one campaign (bad data, a module gone, a bug): the others must still launch
+            _logger.exception("Launch of member campaign %s (id %s) failed", self.name, self.id)
+            self._member_launch_failed(error)
+            return 0
+
+    def _member_launch_failed(self, error):
+        self.ensure_one()
+        message = str(error) or error.__class__.__name__
+        if message == self.launch_error:
+            return  # said already: one chatter message per distinct error, not one per cron step
+        self._member_flow().launch_error = message
+        self.message_post(
+            body=self.env._(
+                "The launch failed and was rolled back: %(error)s. The launch cron tries again on its next run; "
+                "the other campaigns go on.",
+                error=message,
+            )
+        )
 
     def _member_launch_batch(self, batch_size=LAUNCH_BATCH):
         """Recipients and coupons for the next ``batch_size`` members after the marker, then coupons for any

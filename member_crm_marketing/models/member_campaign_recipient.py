@@ -141,3 +141,19 @@ class MemberCampaignRecipient(models.Model):
             partners, ["email"], "withdrawn", "email", company=recipient.company_id
         )
         return True
+
+    @api.model
+    def _member_unsubscribe_sms(self, recipient_id, number):
+        """Withdraw the SMS consent of the contacts behind ``number`` for the recipient's campaign's company (the
+        caller checked the SMS trace's code for this recipient and number)."""
+        recipient = self.browse(recipient_id).exists()
+        if not recipient or not number:
+            return False
+        # every contact behind the number: one number, one opt-out (as for a shared email address)
+        partners = self.env["res.partner"].with_context(active_test=False).search([("phone_sanitized", "=", number)])
+        if not partners:
+            return False
+        self.env["member.consent"]._member_record(
+            partners, ["sms"], "withdrawn", "website", company=recipient.company_id
+        )
+        return True

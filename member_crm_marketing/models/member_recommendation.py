@@ -397,23 +397,54 @@ class MemberRecommendation(models.Model):
     def pos_member_recommendations(self, config_id, partner_id):
         """Names of the products recommended to one customer, in rank order, for the till's member panel.
 
-        A cashier (Point of Sale / User) reads no recommendation record: only this, for the customer of
-        the order on their open register, in that register's company."""
+        A cashier (Point of Sale / User) reads no recommendation record: only this, for a member of the
+        register's company, on a session of that register that is open and theirs (opened by them, or, with
+        pos_hr, a register that lists them among its employees). Refused otherwise; a customer who is not an
+        active member there gets nothing."""
         if not self.env.user.has_group("point_of_sale.group_pos_user"):
             raise AccessError(self.env._("Only Point of Sale users can read a customer's recommendations."))
         config = self.env["pos.config"].browse(config_id).exists()
         if not config:
             return []
         config.check_access("read")
-        if not config.has_active_session:
-            raise AccessError(self.env._("Open the register %(name)s first.", name=config.name))
+        # the caller's own open session of this register: one they opened, or (pos_hr, not a dependency) a register
+        # whose employee lists name their employee. sudo: sessions and employee lists are the POS manager's; only
+        # whether the caller is on them
+        sessions = (
+            self.env["pos.session"]
+            .sudo()
+            .search([("config_id", "=", config.id), ("state", "=", "opened"), ("rescue", "=", False)])
+        )
+        cashiers = sessions.user_id
+        for name in ("basic_employee_ids", "advanced_employee_ids"):
+            if sessions and name in config._fields:
+                cashiers |= config.sudo()[name].user_id
+        if self.env.user not in cashiers:
+            raise AccessError(
+                self.env._("Recommendations show on your own open session of the register %(name)s.", name=config.name)
+            )
         partner = self.env["res.partner"].browse(partner_id).exists()
         if not partner:
             return []
         partner.check_access("read")
-        # sudo: the cashier gets product names of this customer's top 10, never the records
+        commercial = partner.commercial_partner_id
+        # sudo: whether the customer is a member here (the cashier reads no membership), then the product
+        # names of their top 10 (never the records)
+        if not (
+            self.env["member.membership"]
+            .sudo()
+            .search_count(
+                [
+                    ("partner_id", "=", commercial.id),
+                    ("company_id", "=", config.company_id.id),
+                    ("state", "=", "active"),
+                ],
+                limit=1,
+            )
+        ):
+            return []
         recommendations = self.sudo().search(
-            [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", config.company_id.id)],
+            [("partner_id", "=", commercial.id), ("company_id", "=", config.company_id.id)],
             order="rank",
         )
         return recommendations.product_id.with_context(display_default_code=False).mapped("display_name")

@@ -6,6 +6,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.loyalty.models.loyalty_card import LoyaltyCard
 from odoo.addons.member_crm.tests.common import MemberCrmCommon, MemberTierMixin
@@ -167,9 +168,14 @@ class TestCampaignLaunch(CampaignCommon):
             original(recipients)
             raise RuntimeError("crash in the middle of a batch")
 
-        with patch.object(MemberCampaignRecipient, "_member_issue_coupons", crash), self.assertRaises(RuntimeError):
-            self.Campaign._member_launch_step(batch_size=3)
+        # the step's savepoint rolls the batch back, notes the error and goes on (as after a real crash)
+        with (
+            patch.object(MemberCampaignRecipient, "_member_issue_coupons", crash),
+            mute_logger("odoo.addons.member_crm_marketing.models.member_campaign"),
+        ):
+            self.assertEqual(self.Campaign._member_launch_step(batch_size=3), (0, 0))
         campaign.invalidate_recordset()
+        self.assertEqual(campaign.launch_error, "crash in the middle of a batch")
         self.assertEqual((len(campaign.recipient_ids), campaign.launch_marker), (3, partners[2].id))
         # a recipient left without its coupon (e.g. written by an older launch) gets one on resume
         campaign.recipient_ids[0].coupon_id.sudo().unlink()
@@ -267,7 +273,12 @@ class TestCampaignRoles(CampaignCommon):
 
     def test_campaign_role_runs_a_campaign(self):
         campaign = self.Campaign.with_user(self.marketer).create(
-            {"name": "By the marketer", "date_start": fields.Datetime.now() - datetime.timedelta(minutes=1)}
+            {
+                "name": "By the marketer",
+                "date_start": fields.Datetime.now() - datetime.timedelta(minutes=1),
+                # no holdout: which members the default 10% holds out depends on the records' ids
+                "holdout_percent": 0.0,
+            }
         )
         self.assertEqual(campaign.preview_count, 3)
         campaign.action_schedule()

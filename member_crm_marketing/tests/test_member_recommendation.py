@@ -155,6 +155,7 @@ class TestMemberRecommendation(TestPoSCommon, MemberTierMixin):
 
     def test_pos_cashier_reads_one_customer_names_only(self):
         self._fixture()
+        self.pos_session.user_id = self.cashier  # the cashier's own open session
         Recommendation = self.env["member.recommendation"].with_user(self.cashier)
         names = Recommendation.pos_member_recommendations(self.config.id, self.members["E"].id)
         self.assertEqual(names, ["Reco P5", "Reco P6", "Reco P3"])

@@ -1,5 +1,8 @@
 # res.partner and member.campaign are also extended here: the recommendations' form and audience
 # pylint: disable=consider-merging-classes-inherited
+from datetime import datetime, time, timedelta
+
+import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -18,6 +21,8 @@ REASONS = [
 PROMOTION_PROGRAM_TYPES = ("promotion", "buy_x_get_y", "promo_code")
 # programs sold as a means of payment: their products (gift cards, top-ups) are not recommended
 PAYMENT_PROGRAM_TYPES = ("gift_card", "ewallet")
+# work_mem of the nightly refresh's transaction: its sorts and hashes (a year of baskets) then stay in memory
+RECOMMEND_WORK_MEM = "64MB"
 
 
 class MemberRecommendation(models.Model):
@@ -59,9 +64,12 @@ class MemberRecommendation(models.Model):
         if companies is None:
             companies = self.env["res.company"].sudo().search([("member_crm_enabled", "=", True)])
         self._member_recommend_flush()
-        # these statements read every member's year: compiling them (JIT) costs more than it saves
-        jit = self.env.execute_query(SQL("SELECT current_setting('jit')"))[0][0]
-        self.env.execute_query(SQL("SELECT set_config('jit', 'off', true)"))
+        # these statements read every member's year: compiling them (JIT) costs more than it saves, and
+        # their sorts and hashes spill to disk with PostgreSQL's default 4 MB (this transaction only)
+        jit, work_mem = self.env.execute_query(SQL("SELECT current_setting('jit'), current_setting('work_mem')"))[0]
+        self.env.execute_query(
+            SQL("SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)", RECOMMEND_WORK_MEM)
+        )
         for company in companies:
             today = company._member_today()
             since = today - relativedelta(months=recommend.WINDOW_MONTHS)
@@ -69,7 +77,9 @@ class MemberRecommendation(models.Model):
             self.env.execute_query(self._member_recommend_similarity_query())
             self.env.execute_query(self._member_recommend_query(company, today))
             self.env.execute_query(self._member_recommend_write_query(company, today))
-        self.env.execute_query(SQL("SELECT set_config('jit', %s, true)", jit))
+        self.env.execute_query(
+            SQL("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", jit, work_mem)
+        )
         self.invalidate_model()
         return True
 
@@ -104,13 +114,10 @@ class MemberRecommendation(models.Model):
             CREATE TEMPORARY TABLE member_reco_items ON COMMIT DROP AS
             WITH lines AS (%(lines)s)
             SELECT lines.member, lines.basket, lines.product_id, MIN(lines.day) AS day,
-                   SUM(lines.amount)::float8 AS amount, MIN(pt.categ_id) AS categ_id
+                   SUM(lines.amount)::float8 AS amount, MIN(lines.categ_id) AS categ_id
               FROM lines
               JOIN member_membership mm
                 ON mm.partner_id = lines.member AND mm.company_id = %(company)s AND mm.state = 'active'
-              JOIN product_product pp ON pp.id = lines.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-             WHERE lines.day >= %(since)s AND lines.day <= %(today)s
              GROUP BY lines.member, lines.basket, lines.product_id
             HAVING SUM(lines.qty) > 0;
             ANALYZE member_reco_items;
@@ -121,10 +128,8 @@ class MemberRecommendation(models.Model):
                       FROM member_reco_items GROUP BY member, product_id) bought;
             ANALYZE member_reco_history;
             """,
-            lines=self._member_recommend_lines_query(company, since),
+            lines=self._member_recommend_lines_query(company, since, today),
             company=company.id,
-            since=since,
-            today=today,
         )
 
     @api.model
@@ -207,16 +212,30 @@ class MemberRecommendation(models.Model):
                   JOIN member_total mt ON mt.member = mc.member
                   JOIN promoted ON promoted.categ_id = mc.categ_id
             ),
-            candidate AS (
-                SELECT member, product_id, ROUND(score::numeric, %(digits)s) AS score, 1 AS priority,
+            -- replenishment (products bought) and co-occurrence (products never bought) never share a
+            -- product; a promotion replaces either only with a higher score (the rule's reason order on
+            -- ties): two anti-joins instead of a DISTINCT ON that sorts every candidate
+            scored AS (
+                SELECT member, product_id, ROUND(score::numeric, %(digits)s) AS score,
                        %(replenishment)s AS reason FROM replenishment
                  UNION ALL
-                SELECT member, product_id, ROUND(score::numeric, %(digits)s), 2, %(cooccurrence)s FROM cooccurrence
+                SELECT member, product_id, ROUND(score::numeric, %(digits)s), %(cooccurrence)s FROM cooccurrence
+            ),
+            promoted_score AS (
+                SELECT member, product_id, ROUND(score::numeric, %(digits)s) AS score,
+                       %(promotion)s AS reason FROM promotion
+            ),
+            candidate AS (
+                SELECT s.* FROM scored s
+                 WHERE NOT EXISTS (SELECT 1 FROM promoted_score p
+                                    WHERE p.member = s.member AND p.product_id = s.product_id AND p.score > s.score)
                  UNION ALL
-                SELECT member, product_id, ROUND(score::numeric, %(digits)s), 3, %(promotion)s FROM promotion
+                SELECT p.* FROM promoted_score p
+                 WHERE NOT EXISTS (SELECT 1 FROM scored s
+                                    WHERE s.member = p.member AND s.product_id = p.product_id AND s.score >= p.score)
             ),
             best AS (
-                SELECT DISTINCT ON (c.member, c.product_id) c.member, c.product_id, c.score, c.reason
+                SELECT c.member, c.product_id, c.score, c.reason
                   FROM candidate c
                   JOIN product_product pp ON pp.id = c.product_id AND pp.active
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id AND pt.active AND pt.sale_ok
@@ -225,7 +244,6 @@ class MemberRecommendation(models.Model):
                        SELECT 1 FROM history h
                         WHERE h.member = c.member AND h.product_id = c.product_id
                           AND %(today)s::date - h.last_day < %(recent)s)
-                 ORDER BY c.member, c.product_id, c.score DESC, c.priority
             ),
             ranked AS (
                 SELECT best.*, ROW_NUMBER() OVER (PARTITION BY member ORDER BY score DESC, product_id) AS rank
@@ -233,7 +251,8 @@ class MemberRecommendation(models.Model):
             )
             SELECT member, product_id, rank::int AS rank, score::float8 AS score, reason
               FROM ranked
-             WHERE rank <= %(top)s
+             WHERE rank <= %(top)s;
+            ANALYZE member_reco_new;
             """,
             promoted=self._member_recommend_promoted_query(company, today),
             today=today,
@@ -279,13 +298,22 @@ class MemberRecommendation(models.Model):
         )
 
     @api.model
-    def _member_recommend_lines_query(self, company, since):
-        """SQL: the company's paid POS and confirmed sale order lines from ``since`` (local day, minus a day
-        of margin for the time zone), without reward, gift card, tip, combo and delivery lines.
+    def _member_recommend_lines_query(self, company, since, today):
+        """SQL: the company's paid POS and confirmed sale order lines of the local days ``since`` to ``today``,
+        without reward, gift card, tip, combo and delivery lines.
 
         Columns: member (commercial partner), basket (POS order id; minus the sale order id), product_id,
-        qty, amount (untaxed), day (local date)."""
+        qty, amount (untaxed), day (local date), categ_id (the product's category).
+
+        The days are turned into UTC bounds here, so that the orders are filtered on their stored
+        ``date_order`` (the planner estimates that; it cannot estimate a local-date expression, and then
+        nests its loops over a year of lines)."""
         tz = company._member_tz()
+        zone = pytz.timezone(tz)
+        start, stop = (
+            zone.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+            for day in (since, today + timedelta(days=1))
+        )
         excluded_products = self._member_recommend_excluded_products_query()
         sale_line = self.env["sale.order.line"]
         # delivery is not a dependency: its flag exists only where it is installed
@@ -294,28 +322,28 @@ class MemberRecommendation(models.Model):
             """
             SELECT rp.commercial_partner_id AS member, po.id AS basket, pol.product_id, pol.qty,
                    pol.price_subtotal AS amount,
-                   ((po.date_order AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day
+                   ((po.date_order AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day, lpt.categ_id
               FROM pos_order po
               JOIN res_partner rp ON rp.id = po.partner_id
               JOIN pos_order_line pol ON pol.order_id = po.id
               JOIN product_product lpp ON lpp.id = pol.product_id
               JOIN product_template lpt ON lpt.id = lpp.product_tmpl_id
              WHERE po.company_id = %(company)s AND po.state IN ('paid', 'done')
-               AND po.date_order >= %(since)s::date - 1
+               AND po.date_order >= %(start)s AND po.date_order < %(stop)s
                AND NOT COALESCE(pol.is_reward_line, FALSE)
                AND pol.combo_parent_id IS NULL AND pol.combo_item_id IS NULL AND lpt.type <> 'combo'
                AND pol.product_id NOT IN (%(excluded)s)
              UNION ALL
             SELECT rp.commercial_partner_id, -so.id, sol.product_id, sol.product_uom_qty,
                    sol.price_subtotal,
-                   ((so.date_order AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date
+                   ((so.date_order AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date, lpt.categ_id
               FROM sale_order so
               JOIN res_partner rp ON rp.id = so.partner_id
               JOIN sale_order_line sol ON sol.order_id = so.id
               JOIN product_product lpp ON lpp.id = sol.product_id
               JOIN product_template lpt ON lpt.id = lpp.product_tmpl_id
              WHERE so.company_id = %(company)s AND so.state = 'sale'
-               AND so.date_order >= %(since)s::date - 1
+               AND so.date_order >= %(start)s AND so.date_order < %(stop)s
                AND sol.display_type IS NULL AND NOT COALESCE(sol.is_downpayment, FALSE)
                AND sol.reward_id IS NULL  -- is_reward_line is not stored on sale lines
                AND sol.combo_item_id IS NULL AND lpt.type <> 'combo'
@@ -324,7 +352,8 @@ class MemberRecommendation(models.Model):
             """,
             tz=tz,
             company=company.id,
-            since=since,
+            start=start,
+            stop=stop,
             excluded=excluded_products,
             delivery=delivery,
         )

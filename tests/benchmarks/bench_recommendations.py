@@ -128,6 +128,8 @@ def main(argv=None):
 
     odoo.tools.config.parse_config(["-d", args.db, "--addons-path", args.addons_path, "--log-level", "warn"])
     registry = Registry(args.db)
+    # after the configuration: the addons path makes the addon importable
+    from odoo.addons.member_crm_marketing.models.member_recommendation import RECOMMEND_WORK_MEM
     results = {}
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -292,13 +294,20 @@ def main(argv=None):
         print("active memberships, confirmed sale orders, their lines: {}, {}, {}".format(*counts[0]))
         Recommendation = env["member.recommendation"]
         since = today.replace(year=today.year - 1)
+
+        def reference():
+            # the settings the refresh gives its own statements (JIT off, RECOMMEND_WORK_MEM): like for like
+            env.execute_query(
+                SQL("SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)", RECOMMEND_WORK_MEM)
+            )
+            env.execute_query(reference_query(company.id, today, since))
+            env.execute_query(SQL("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", *settings))
+
+        settings = env.execute_query(SQL("SELECT current_setting('jit'), current_setting('work_mem')"))[0]
+        print(f"work_mem {settings[1]} (both sides run with {RECOMMEND_WORK_MEM} and JIT off)")
         for _round in range(args.rounds):
             env.execute_query(SQL("DROP TABLE IF EXISTS bench_reference"))
-            timed(
-                "hand-written SQL co-occurrence top 10",
-                lambda: env.execute_query(reference_query(company.id, today, since)),
-                results,
-            )
+            timed("hand-written SQL co-occurrence top 10", reference, results)
             timed("member.recommendation refresh", lambda: Recommendation._member_recommend_refresh(company), results)
         reference, ours = (
             min(results["hand-written SQL co-occurrence top 10"]),

@@ -413,7 +413,8 @@ class MemberLedger(models.Model):
 
         ``feedback``: iterable of (partner id, company id, date, source model,
         source id). Rewarding only good scores would corrupt satisfaction
-        figures, so the score is not even asked for.
+        figures, so the score is not even asked for. Feedback never enrols
+        anybody, even with "Enrol on First Order" on: it upgrades members only.
         """
         rows = [(p, c, d, m, s) for p, c, d, m, s in feedback]
         if not rows:
@@ -442,7 +443,7 @@ class MemberLedger(models.Model):
         self._member_invalidate_figures()
         if inserted:
             self.env["member.membership"]._member_instant_check(
-                [(p, c, m, s) for _id, p, c, m, s in inserted], trigger="order"
+                [(p, c, m, s) for _id, p, c, m, s in inserted], trigger="order", enroll=False
             )
         return inserted
 

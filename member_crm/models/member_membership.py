@@ -413,15 +413,18 @@ class MemberMembership(models.Model):
     # instant check: after a qualifying document, upgrades only
     # ------------------------------------------------------------------
     @api.model
-    def _member_instant_check(self, inserted, trigger="order"):
+    def _member_instant_check(self, inserted, trigger="order", enroll=True):
         """Upgrade the members of freshly recorded documents, in the same transaction.
 
         ``inserted``: [(partner id, company id, source model, source id)].
+        ``enroll``: whether "Enrol on First Order" may enrol the non-members among them (an order, yes;
+        feedback never enrols anybody).
         Cost per document: one aggregate that also stamps (and so locks) the membership row.
         """
         sources = {(p, c): (m, s) for p, c, m, s in inserted}
         rows = self._member_stamp_qualifying(list(sources))
-        self._member_auto_enroll(set(sources) - {(r["partner_id"], r["company_id"]) for r in rows}, sources)
+        if enroll:
+            self._member_auto_enroll(set(sources) - {(r["partner_id"], r["company_id"]) for r in rows}, sources)
         self._member_upgrade(
             rows,
             trigger,
@@ -551,13 +554,22 @@ class MemberMembership(models.Model):
     def _member_on_tier_changed(self, memberships, company_ids):
         """What a tier change sets off: the benefits of the new tier.
 
-        ``company_ids``: the companies of ``memberships``. Where none has a benefit (archived ones
-        too: their pricelists are taken back), there is nothing to deliver, and a review moving
-        tens of thousands of members does not read them one by one.
+        ``company_ids``: the companies of ``memberships``. Where none has a benefit that a tier change
+        delivers (``member.benefit._member_deliver``: a tier pricelist, archived ones too since their
+        pricelists are taken back; a welcome gift; an account manager; a VIP service), there is nothing
+        to deliver, and a review moving tens of thousands of members does not read them one by one.
+        Service targets, points multipliers, birthday gifts and early access are read when they apply.
         """
-        self.env["member.benefit"].flush_model(["company_id"])
+        self.env["member.benefit"].flush_model(["company_id", "benefit_type", "user_id"])
         with_benefits = self.env.execute_query(
-            SQL("SELECT 1 FROM member_benefit WHERE company_id = ANY(%s) LIMIT 1", list(company_ids))
+            SQL(
+                """SELECT 1 FROM member_benefit
+                    WHERE company_id = ANY(%s)
+                      AND (benefit_type IN ('discount', 'welcome_gift', 'custom')
+                           OR (benefit_type = 'service' AND user_id IS NOT NULL))
+                    LIMIT 1""",
+                list(company_ids),
+            )
         )
         if with_benefits:
             self.env["member.benefit"]._member_deliver(memberships)

@@ -94,6 +94,17 @@ class TestMemberReview(BaseCommon, MemberTierMixin):
         line = self._membership(member, self.company).history_ids.filtered(lambda h: h.trigger == "order")
         self.assertEqual((line.trigger, line.source_ref.id), ("order", 2), "the feedback that lifted the tier")
 
+    def test_feedback_never_enrols(self):
+        """Feedback upgrades members only: with "Enrol on First Order" on, a non-member's feedback enrols
+        nobody (an order would)."""
+        self.company.member_auto_enroll = True
+        stranger = self.env["res.partner"].create({"name": "Feedback stranger"})
+        self._feedback(stranger, self.today, 11)
+        self.assertEqual(self.env["member.membership"].search_count([("partner_id", "=", stranger.id)]), 0)
+        # an order entry for the stranger does enrol (the switch is on): the test above can fail
+        self._opening(stranger, self.company, self.today, 10.0, orders=1, key=13)
+        self.assertEqual(self.env["member.membership"].search_count([("partner_id", "=", stranger.id)]), 1)
+
     def test_calendar_window_starts_on_the_first_of_january(self):
         self.company.member_window_type = "calendar"
         as_of = dt.date(self.today.year, 3, 1)

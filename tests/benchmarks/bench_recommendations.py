@@ -130,6 +130,7 @@ def main(argv=None):
     registry = Registry(args.db)
     # after the configuration: the addons path makes the addon importable
     from odoo.addons.member_crm_marketing.models.member_recommendation import RECOMMEND_WORK_MEM
+
     results = {}
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})

@@ -2,7 +2,7 @@
 {
     "name": "Member CRM",
     "summary": "Membership, tiers, benefits and points on contacts, POS and sales",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Members",
     "license": "LGPL-3",
     "author": "Member CRM team",
@@ -26,6 +26,7 @@
         "security/member_crm_groups.xml",
         "security/ir.model.access.csv",
         "security/member_crm_rules.xml",
+        "security/member_card_rules.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "data/member_privacy_data.xml",
@@ -39,6 +40,7 @@
         "views/sale_order_views.xml",
         "views/pos_order_views.xml",
         "views/portal_templates.xml",
+        "views/portal_enrol_templates.xml",
         "wizard/member_tier_change_views.xml",
         "wizard/member_tier_simulation_views.xml",
         "wizard/member_privacy_views.xml",
@@ -47,6 +49,7 @@
         "views/member_import_preset_views.xml",
         "views/res_config_settings_views.xml",
         "views/member_crm_menus.xml",
+        "views/member_card_views.xml",
     ],
     "assets": {
         "point_of_sale._assets_pos": ["member_crm/static/src/**/*"],

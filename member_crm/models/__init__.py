@@ -24,3 +24,7 @@ from . import res_partner_privacy
 from . import member_import_preset
 from . import member_rfm
 from . import res_partner_rfm
+from . import member_card_interest
+from . import member_card_partner
+from . import pos_enrol
+from . import portal_enrol

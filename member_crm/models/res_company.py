@@ -4,6 +4,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Command
 from odoo.tools import SQL
 
 # The seed's ladder (12-month rolling window, untaxed spend / orders), created
@@ -17,6 +18,16 @@ DEFAULT_LADDER = (
     ("BLACK", "Black", "黑卡", 40, 50000, 15, 11, False),
     ("HON", "Honorary", "荣誉", 50, 0, 0, 1, True),
 )
+# service benefit of the default tiers: response / resolution targets in working hours (complaints
+# of member_crm_marketing count them on the service team's calendar)
+DEFAULT_SERVICE_HOURS = {
+    "STD": (24, 72),
+    "GOLD": (8, 48),
+    "PLAT": (8, 36),
+    "DIA": (4, 24),
+    "BLACK": (2, 12),
+    "HON": (4, 24),
+}
 
 
 class ResCompany(models.Model):
@@ -195,11 +206,35 @@ class ResCompany(models.Model):
         if not vals_list:
             return Tier
         tiers = Tier.create(vals_list)
+        benefits = self._member_default_service_benefits(tiers)
         if self.env["res.lang"]._lang_get("zh_CN"):
             chinese = {code: zh for code, _name, zh, *_rest in DEFAULT_LADDER}
             for tier in tiers:
                 tier.update_field_translations("name", {"zh_CN": chinese[tier.code]})
+            for benefit, tier in zip(benefits, tiers, strict=True):
+                benefit.update_field_translations("name", {"zh_CN": f"{chinese[tier.code]}优先服务"})
         return tiers
+
+    def _member_default_service_benefits(self, tiers):
+        """One service benefit per default tier (``DEFAULT_SERVICE_HOURS``), in the order of ``tiers``."""
+        # sudo: configuration data created with the ladder, on a manager's switch
+        return (
+            self.env["member.benefit"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": self.env._("%(tier)s priority service", tier=tier.name),
+                        "benefit_type": "service",
+                        "company_id": tier.company_id.id,
+                        "tier_ids": [Command.set(tier.ids)],
+                        "response_hours": DEFAULT_SERVICE_HOURS[tier.code][0],
+                        "resolution_hours": DEFAULT_SERVICE_HOURS[tier.code][1],
+                    }
+                    for tier in tiers
+                ]
+            )
+        )
 
     def _member_sequence(self):
         """The member number sequence of this company, created on first use."""

@@ -19,3 +19,6 @@ from . import test_member_bulk
 from . import test_member_roles
 from . import test_member_guards
 from . import test_member_rfm
+from . import test_member_card
+from . import test_pos_enrol
+from . import test_portal_enrol

@@ -215,7 +215,10 @@ class TestMemberPointsPos(TestPoSCommon, MemberBenefitsMixin):
         self.assertEqual((data["tier"], data["points"], data["bonus_factor"]), ("Gold", 350.0, 0.5))
         self.assertEqual(data["next_tier"], "Platinum")
         self.assertTrue(data["birthday_this_month"])
-        self.assertEqual({b["name"] for b in data["benefits"]}, {"Gold points x1.5", "Gold lounge"})
+        # the default ladder's service benefit shows too
+        self.assertEqual(
+            {b["name"] for b in data["benefits"]}, {"Gold points x1.5", "Gold lounge", "Gold priority service"}
+        )
         self.assertNotIn("birthdate_date", row, "a cashier gets the flag, not the birth date")
         [guest] = Partner._load_pos_data_read(self.guest.with_user(cashier), self.config)
         self.assertFalse(guest["pos_member_data"])

@@ -8,3 +8,16 @@ from . import mailing_mailing
 from . import res_company
 from . import res_config_settings
 from . import res_partner_campaign
+from . import member_complaint_stage
+from . import member_service_team
+from . import member_complaint
+from . import member_complaint_compensation
+from . import member_complaint_satisfaction
+from . import member_ledger
+from . import rating_rating
+from . import member_card_service
+from . import member_interaction
+from . import member_timeline
+from . import member_card_partner
+from . import res_users
+from . import res_partner_privacy

@@ -6,7 +6,7 @@ import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -430,28 +430,8 @@ class MemberRecommendation(models.Model):
         register's company, on a session of that register that is open and theirs (opened by them, or, with
         pos_hr, a register that lists them among its employees). Refused otherwise; a customer who is not an
         active member there gets nothing."""
-        if not self.env.user.has_group("point_of_sale.group_pos_user"):
-            raise AccessError(self.env._("Only Point of Sale users can read a customer's recommendations."))
-        config = self.env["pos.config"].browse(config_id).exists()
-        if not config:
-            return []
-        config.check_access("read")
-        # the caller's own open session of this register: one they opened, or (pos_hr, not a dependency) a register
-        # whose employee lists name their employee. sudo: sessions and employee lists are the POS manager's; only
-        # whether the caller is on them
-        sessions = (
-            self.env["pos.session"]
-            .sudo()
-            .search([("config_id", "=", config.id), ("state", "=", "opened"), ("rescue", "=", False)])
-        )
-        cashiers = sessions.user_id
-        for name in ("basic_employee_ids", "advanced_employee_ids"):
-            if sessions and name in config._fields:
-                cashiers |= config.sudo()[name].user_id
-        if self.env.user not in cashiers:
-            raise AccessError(
-                self.env._("Recommendations show on your own open session of the register %(name)s.", name=config.name)
-            )
+        # the till's one rule for an open session of the caller (member_crm, res.partner._member_pos_session)
+        config = self.env["res.partner"]._member_pos_session(config_id)
         partner = self.env["res.partner"].browse(partner_id).exists()
         if not partner:
             return []

@@ -5,3 +5,9 @@ from . import test_campaign_launch
 from . import test_campaign_attribution
 from . import test_campaign_mailing
 from . import test_campaign_review_fixes
+from . import test_member_timeline
+from . import test_member_card_service
+from . import test_member_complaint
+from . import test_complaint_compensation
+from . import test_complaint_satisfaction
+from . import test_marketing_privacy

@@ -19,6 +19,8 @@ import argparse
 import pathlib
 import time
 
+from bench_common import clone_sql
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 THEME = 20
 
@@ -30,37 +32,6 @@ def timed(label, func, results):
     results.setdefault(label, []).append(elapsed)
     print(f"{label:<48} {elapsed:9.2f} s", flush=True)
     return value
-
-
-def clone_sql(env, table, template_id, overrides, source):
-    """SQL: INSERT INTO ``table`` one row per row of ``source`` (a FROM clause), every column copied
-    from row ``template_id`` except ``overrides`` ({column: SQL expression over ``source``})."""
-    from odoo.tools import SQL
-
-    columns = [
-        name
-        for (name,) in env.execute_query(
-            SQL(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
-                table,
-            )
-        )
-    ]
-    values = [
-        overrides[name] if name in overrides else SQL("tpl.%s", SQL.identifier(name))
-        for name in columns
-        if name != "id" or name in overrides
-    ]
-    names = [SQL.identifier(name) for name in columns if name != "id" or name in overrides]
-    return SQL(
-        "INSERT INTO %s (%s) SELECT %s FROM %s, %s tpl WHERE tpl.id = %s",
-        SQL.identifier(table),
-        SQL(", ").join(names),
-        SQL(", ").join(values),
-        source,
-        SQL.identifier(table),
-        template_id,
-    )
 
 
 def reference_query(company_id, today, since):

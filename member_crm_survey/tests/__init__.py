@@ -1,0 +1,2 @@
+from . import test_member_nps
+from . import test_survey_privacy

@@ -4,8 +4,8 @@
 # or build Odoo itself.
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ADDONS="member_crm,member_crm_marketing,member_crm_reports"
-TEST_TAGS="/member_crm,/member_crm_marketing,/member_crm_reports"
+ADDONS="member_crm,member_crm_marketing,member_crm_reports,member_crm_survey"
+TEST_TAGS="/member_crm,/member_crm_marketing,/member_crm_reports,/member_crm_survey"
 # what a real shop has beside us: the "demo" test database installs these first
 SHOP_ADDONS="website_sale,mass_mailing,survey,crm"
 # Odoo's own suites that our overrides touch (setup/test --core-suites)

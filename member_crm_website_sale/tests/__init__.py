@@ -1,0 +1,1 @@
+from . import test_member_timeline_product_view

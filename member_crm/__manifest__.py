@@ -2,7 +2,7 @@
 {
     "name": "Member CRM",
     "summary": "Membership, tiers, benefits and points on contacts, POS and sales",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/Members",
     "license": "LGPL-3",
     "author": "Member CRM team",
@@ -49,6 +49,7 @@
         "views/member_import_preset_views.xml",
         "views/res_config_settings_views.xml",
         "views/member_crm_menus.xml",
+        "views/member_tier_snapshot_views.xml",
         "views/member_card_views.xml",
     ],
     "assets": {

@@ -10,6 +10,8 @@ from . import member_ledger
 from . import member_ledger_line
 from . import member_membership
 from . import member_tier_history
+from . import member_membership_interval
+from . import member_tier_snapshot
 from . import res_partner
 from . import pos_config
 from . import pos_order

@@ -16,6 +16,13 @@ new entries; users never write or delete entries.
 Dates are local: the day a POS or sales order was made in the company's time
 zone (``res.company._member_tz``, the one Odoo's loyalty checks coupons in), an
 invoice's own date; refunds and cancellations carry their original's date.
+
+Each entry also keeps the dimensions the reports filter on, as they were when
+it was written: the store (the POS order's ``pos.config``), the sales team (the
+POS order's, else its store's; the sale order's; the invoice's) and the
+member's region (the commercial partner's country, state and city). A refund
+or a cancellation is filed under its original's store, team and region, so a
+member who moves, or a refund made at another till, does not restate the past.
 """
 
 from odoo import api, fields, models
@@ -62,6 +69,23 @@ class MemberLedger(models.Model):
     refund_of_id = fields.Many2one("member.ledger", string="Reverses", readonly=True, index="btree_not_null")
     line_ids = fields.One2many("member.ledger.line", "ledger_id", string="By Category", readonly=True)
     note = fields.Char(readonly=True)
+    # report dimensions, frozen when the entry is written (see the module docstring). No index: every index
+    # costs each synced POS order, and reports group by them within company/date ranges, never look one up;
+    # deleting a store, team or state (rare, by an administrator) then scans the ledger for its foreign key.
+    pos_config_id = fields.Many2one(
+        "pos.config", string="Store", readonly=True, help="The POS order's point of sale (sales and invoices: none)."
+    )
+    team_id = fields.Many2one(
+        "crm.team",
+        string="Sales Team",
+        readonly=True,
+        help="The POS order's sales team (else its store's), the sale order's or the invoice's.",
+    )
+    country_id = fields.Many2one("res.country", readonly=True, help="The member's country when the entry was written.")
+    state_id = fields.Many2one(
+        "res.country.state", readonly=True, help="The member's state when the entry was written."
+    )
+    city = fields.Char(readonly=True, help="The member's city when the entry was written.")
     revision = fields.Integer(
         readonly=True,
         required=True,
@@ -108,9 +132,13 @@ class MemberLedger(models.Model):
         """Insert ledger entries from ``source_select`` and run the instant check.
 
         ``source_select`` (SQL) yields one row per document and product
-        category with the columns: src_id, partner_id, company_id, date, kind,
-        order_count, refund_of_id, categ_id, amount. Documents already in the
-        ledger are skipped. Returns the rows inserted as
+        category with the columns: src_id, partner_id (the commercial
+        partner), company_id, date, kind, order_count, refund_of_id,
+        pos_config_id, team_id, categ_id, amount. Documents already in the
+        ledger are skipped. The region is the partner's (commercial partner's)
+        address now (``_member_region_join_sql``); an entry
+        that reverses another (refund_of_id) takes its original's store, team
+        and region whatever the select says. Returns the rows inserted as
         ``[(ledger id, partner id, company id, source id)]``.
         """
         self.env.flush_all()
@@ -121,9 +149,10 @@ class MemberLedger(models.Model):
                 WITH src AS (%(source)s),
                 doc AS (
                     SELECT src.src_id, src.partner_id, src.company_id, src.date, src.kind,
-                           src.order_count, src.refund_of_id, SUM(src.amount) AS amount
+                           src.order_count, src.refund_of_id, src.pos_config_id, src.team_id,
+                           SUM(src.amount) AS amount
                       FROM src
-                  GROUP BY 1, 2, 3, 4, 5, 6, 7
+                  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
                 ),
                 counted AS (
                     -- a refund that, with the earlier ones still counting, takes the whole
@@ -133,9 +162,19 @@ class MemberLedger(models.Model):
                                  AND orig.amount + COALESCE(prev.amount, 0) + doc.amount <= 0.005
                                 THEN -1 ELSE doc.order_count END AS final_count,
                            CASE WHEN doc.kind = 'cancel' THEN seen.cancels
-                                WHEN doc.kind = orig_kind.kind THEN seen.counts ELSE 0 END AS revision
+                                WHEN doc.kind = orig_kind.kind THEN seen.counts ELSE 0 END AS revision,
+                           -- the dimensions: an entry that reverses another is filed as its original
+                           CASE WHEN doc.refund_of_id IS NULL THEN doc.pos_config_id
+                                ELSE orig.pos_config_id END AS dim_config_id,
+                           CASE WHEN doc.refund_of_id IS NULL THEN doc.team_id ELSE orig.team_id END AS dim_team_id,
+                           CASE WHEN doc.refund_of_id IS NULL THEN region_partner.country_id
+                                ELSE orig.country_id END AS dim_country_id,
+                           CASE WHEN doc.refund_of_id IS NULL THEN region_partner.state_id
+                                ELSE orig.state_id END AS dim_state_id,
+                           CASE WHEN doc.refund_of_id IS NULL THEN region_partner.city ELSE orig.city END AS dim_city
                       FROM doc
                  LEFT JOIN member_ledger orig ON orig.id = doc.refund_of_id
+                 %(region_join)s
                  -- the kind a document counts as: its orders, a credit note its refund; the
                  -- kind a cancellation takes back: that of the entry it reverses
                  CROSS JOIN LATERAL (
@@ -170,9 +209,12 @@ class MemberLedger(models.Model):
                 ins AS (
                     INSERT INTO member_ledger (partner_id, company_id, date, kind, amount, order_count,
                                                feedback_count, source_model, source_id, refund_of_id, revision,
+                                               pos_config_id, team_id, country_id, state_id, city,
                                                create_uid, create_date, write_uid, write_date)
                     SELECT partner_id, company_id, date, kind, ROUND(amount::numeric, 2), final_count,
-                           0, %(model)s, src_id, refund_of_id, revision, %(uid)s, %(now)s, %(uid)s, %(now)s
+                           0, %(model)s, src_id, refund_of_id, revision,
+                           dim_config_id, dim_team_id, dim_country_id, dim_state_id, dim_city,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM counted
                   -- in the order the review reads them: a bulk load (backfill) is then laid out by
                   -- member, and the review's range reads stay cheap before a VACUUM marks it visible
@@ -195,6 +237,7 @@ class MemberLedger(models.Model):
                 model=source_model,
                 uid=self.env.uid,
                 now=now,
+                region_join=self._member_region_join_sql(SQL("doc.partner_id")),
             )
         )
         self._member_invalidate_figures()
@@ -226,11 +269,17 @@ class MemberLedger(models.Model):
             # POS lines that settle it do not count again.
             settle_filter = SQL("AND (l.sale_order_origin_id IS NULL OR c.member_sale_qualify_on = 'paid')")
         ids_filter = SQL("AND o.id = ANY(%s)", list(order_ids)) if order_ids is not None else SQL("")
+        team = SQL("NULL::int")
+        if "crm_team_id" in self.env["pos.order"]._fields:
+            # pos_sale (auto-installed with POS and sales): the order's team, which the till takes from its store
+            team = SQL(
+                "COALESCE(o.crm_team_id, (SELECT cfg.crm_team_id FROM pos_config cfg WHERE cfg.id = o.config_id))"
+            )
         return SQL(
             """
             SELECT o.id AS src_id, p.commercial_partner_id AS partner_id, o.company_id,
                    %(local_date)s AS date, 'order' AS kind, 1 AS order_count,
-                   NULL::int AS refund_of_id, t.categ_id,
+                   NULL::int AS refund_of_id, o.config_id AS pos_config_id, %(team)s AS team_id, t.categ_id,
                    l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1) AS amount
               FROM pos_order o
               JOIN res_company c ON c.id = o.company_id AND c.member_crm_enabled
@@ -240,7 +289,8 @@ class MemberLedger(models.Model):
               JOIN product_template t ON t.id = pp.product_tmpl_id
              WHERE o.state IN ('paid', 'done', 'invoiced') %(ids)s %(settle)s
             UNION ALL
-            SELECT o.id, orig.partner_id, orig.company_id, orig.date, 'refund', 0, orig.id, t.categ_id,
+            SELECT o.id, orig.partner_id, orig.company_id, orig.date, 'refund', 0, orig.id,
+                   orig.pos_config_id, orig.team_id, t.categ_id,
                    l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1)
               FROM pos_order o
               JOIN res_company c ON c.id = o.company_id AND c.member_crm_enabled
@@ -254,6 +304,7 @@ class MemberLedger(models.Model):
             """,
             ids=ids_filter,
             settle=settle_filter,
+            team=team,
             local_date=self.env["res.company"]._member_local_date_sql(SQL("o.date_order"), SQL("o.company_id")),
         )
 
@@ -274,8 +325,8 @@ class MemberLedger(models.Model):
         return SQL(
             """
             SELECT m.id AS src_id, p.commercial_partner_id AS partner_id, m.company_id, m.invoice_date AS date,
-                   'order' AS kind, 1 AS order_count, NULL::int AS refund_of_id, t.categ_id,
-                   -aml.balance AS amount
+                   'order' AS kind, 1 AS order_count, NULL::int AS refund_of_id, NULL::int AS pos_config_id,
+                   m.team_id, t.categ_id, -aml.balance AS amount
               FROM account_move m
               JOIN res_company c ON c.id = m.company_id AND c.member_crm_enabled AND c.member_sale_qualify_on = 'paid'
               JOIN res_partner p ON p.id = m.partner_id
@@ -285,8 +336,8 @@ class MemberLedger(models.Model):
              WHERE m.move_type = 'out_invoice' AND m.state = 'posted' %(ids)s %(paid)s
                AND NOT EXISTS (SELECT 1 FROM pos_order po WHERE po.account_move = m.id)
             UNION ALL
-            SELECT m.id, orig.partner_id, orig.company_id, orig.date, 'refund', 0, orig.id, t.categ_id,
-                   -aml.balance
+            SELECT m.id, orig.partner_id, orig.company_id, orig.date, 'refund', 0, orig.id,
+                   orig.pos_config_id, orig.team_id, t.categ_id, -aml.balance
               FROM account_move m
               JOIN res_company c ON c.id = m.company_id AND c.member_crm_enabled AND c.member_sale_qualify_on = 'paid'
               JOIN member_ledger orig ON orig.source_model = 'account.move' AND orig.source_id = m.reversed_entry_id
@@ -318,7 +369,7 @@ class MemberLedger(models.Model):
             """
             SELECT so.id AS src_id, p.commercial_partner_id AS partner_id, so.company_id,
                    %(local_date)s AS date, 'order' AS kind, 1 AS order_count,
-                   NULL::int AS refund_of_id, t.categ_id,
+                   NULL::int AS refund_of_id, NULL::int AS pos_config_id, so.team_id, t.categ_id,
                    sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
               FROM sale_order so
               JOIN res_company c ON c.id = so.company_id AND c.member_crm_enabled
@@ -358,7 +409,8 @@ class MemberLedger(models.Model):
             SQL(
                 """
                 SELECT orig.source_id AS src_id, orig.partner_id, orig.company_id, orig.date, 'cancel' AS kind,
-                       -orig.order_count AS order_count, orig.id AS refund_of_id, ll.categ_id, -ll.amount AS amount
+                       -orig.order_count AS order_count, orig.id AS refund_of_id, orig.pos_config_id, orig.team_id,
+                       ll.categ_id, -ll.amount AS amount
                   FROM member_ledger orig
                   JOIN member_ledger_line ll ON ll.ledger_id = orig.id
                  WHERE orig.source_model = %s AND orig.kind IN ('order', 'refund') AND orig.source_id = ANY(%s)
@@ -384,7 +436,8 @@ class MemberLedger(models.Model):
             SQL(
                 """
                 SELECT m.id AS src_id, orig.partner_id, orig.company_id, orig.date, 'refund' AS kind,
-                       0 AS order_count, orig.id AS refund_of_id, t.categ_id, -aml.balance AS amount
+                       0 AS order_count, orig.id AS refund_of_id, orig.pos_config_id, orig.team_id, t.categ_id,
+                       -aml.balance AS amount
                   FROM account_move m
                   JOIN res_company c ON c.id = m.company_id AND c.member_crm_enabled
                                     AND c.member_sale_qualify_on = 'confirm'
@@ -406,6 +459,24 @@ class MemberLedger(models.Model):
             ),
         )
 
+    # -- the member's region, as every writer reads it -----------------------
+    @api.model
+    def _member_region_join_sql(self, partner_id):
+        """SQL: join ``region_partner``, the commercial partner of ``partner_id`` (an SQL expression).
+
+        Its address now is the region of the entries written now: one rule for every writer.
+        """
+        return SQL(
+            """LEFT JOIN res_partner region_contact ON region_contact.id = %(partner)s
+               LEFT JOIN res_partner region_partner ON region_partner.id = region_contact.commercial_partner_id""",
+            partner=partner_id,
+        )
+
+    @api.model
+    def _member_region_columns_sql(self):
+        """SQL: country_id, state_id, city of ``region_partner`` (joined by ``_member_region_join_sql``)."""
+        return SQL("region_partner.country_id, region_partner.state_id, region_partner.city")
+
     # -- feedback (the marketing addon feeds this) -----------------------
     @api.model
     def _member_record_feedback(self, feedback):
@@ -415,6 +486,7 @@ class MemberLedger(models.Model):
         source id). Rewarding only good scores would corrupt satisfaction
         figures, so the score is not even asked for. Feedback never enrols
         anybody, even with "Enrol on First Order" on: it upgrades members only.
+        No store or team; the region is the member's address now.
         """
         rows = [(p, c, d, m, s) for p, c, d, m, s in feedback]
         if not rows:
@@ -426,18 +498,21 @@ class MemberLedger(models.Model):
             SQL(
                 """
                 INSERT INTO member_ledger (partner_id, company_id, date, kind, amount, order_count, feedback_count,
-                                           source_model, source_id, revision, create_uid, create_date, write_uid,
-                                           write_date)
+                                           source_model, source_id, revision, country_id, state_id, city,
+                                           create_uid, create_date, write_uid, write_date)
                 SELECT v.partner_id, v.company_id, v.date, 'feedback', 0, 0, 1, v.model, v.source_id, 0,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                       %(region)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (VALUES %(values)s) AS v(partner_id, company_id, date, model, source_id)
                   JOIN res_company c ON c.id = v.company_id AND c.member_crm_enabled
+                  %(region_join)s
                     ON CONFLICT (source_model, source_id, kind, revision) WHERE source_id IS NOT NULL DO NOTHING
              RETURNING id, partner_id, company_id, source_model, source_id
                 """,
                 values=values,
                 uid=self.env.uid,
                 now=now,
+                region=self._member_region_columns_sql(),
+                region_join=self._member_region_join_sql(SQL("v.partner_id")),
             )
         )
         self._member_invalidate_figures()
@@ -455,6 +530,7 @@ class MemberLedger(models.Model):
         ``entries``: dicts with partner_id, company_id, date, amount,
         order_count and optionally source_model/source_id (which make the
         entry unique, so re-importing the same file adds nothing) and note.
+        No store or team; the region is the member's address now.
         """
         if not entries:
             return []
@@ -478,12 +554,13 @@ class MemberLedger(models.Model):
             SQL(
                 """
                 INSERT INTO member_ledger (partner_id, company_id, date, kind, amount, order_count, feedback_count,
-                                           source_model, source_id, note, revision, create_uid, create_date,
-                                           write_uid, write_date)
+                                           source_model, source_id, note, revision, country_id, state_id, city,
+                                           create_uid, create_date, write_uid, write_date)
                 SELECT v.partner_id, v.company_id, v.date, %(kind)s, v.amount, v.order_count, 0, v.model,
-                       v.source_id, v.note, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
+                       v.source_id, v.note, 0, %(region)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (VALUES %(values)s) AS v(partner_id, company_id, date, amount, order_count, model,
                                                 source_id, note)
+                  %(region_join)s
                     ON CONFLICT (source_model, source_id, kind, revision) WHERE source_id IS NOT NULL DO NOTHING
              RETURNING id, partner_id, company_id, source_model, source_id
                 """,
@@ -491,6 +568,8 @@ class MemberLedger(models.Model):
                 values=values,
                 uid=self.env.uid,
                 now=now,
+                region=self._member_region_columns_sql(),
+                region_join=self._member_region_join_sql(SQL("v.partner_id")),
             )
         )
         self._member_invalidate_figures()

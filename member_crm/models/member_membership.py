@@ -6,6 +6,7 @@ the qualification ledger with one set-based aggregate and let
 """
 
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -17,6 +18,8 @@ from ..tools.trusted import MEMBERSHIP_WRITE, is_trusted, trusted
 _logger = logging.getLogger(__name__)
 
 REVIEW_MARKER = "member_crm.review_marker"
+# "<last ledger entry id>,<last membership id>" read by the home store fill, per company (key + ".<company id>")
+HOME_STORE_MARKER = "member_crm.home_store_marker"
 # set by the tier engine, the Change Tier wizard and the import only (``trusted(MEMBERSHIP_WRITE)``)
 TIER_FIELDS = ("tier_id", "tier_level", "tier_since", "tier_protected_until", "grace_since")
 # set at enrolment, then never by hand
@@ -86,6 +89,12 @@ class MemberMembership(models.Model):
     next_tier_orders_missing = fields.Integer(compute="_compute_next_tier")
     next_tier_progress = fields.Float(compute="_compute_next_tier", string="Progress to Next Tier (%)")
     history_ids = fields.One2many("member.tier.history", "membership_id", string="Tier History")
+    interval_ids = fields.One2many("member.membership.interval", "membership_id", string="Membership Periods")
+    # the store the member belongs to, for the reports: the till that enrolled them, else the store of their
+    # first ledger entry with one (filled by the nightly snapshot step, ``_member_fill_home_config``)
+    home_config_id = fields.Many2one(
+        "pos.config", string="Home Store", check_company=True, tracking=True, help="The store this member belongs to."
+    )
     phone = fields.Char(related="partner_id.phone")
     email = fields.Char(related="partner_id.email")
 
@@ -138,11 +147,16 @@ class MemberMembership(models.Model):
         # an empty tier is what a creation without one gives anyway; numbers come from enrolment's sequence
         given = {name for vals in vals_list for name, value in vals.items() if value}
         self._member_check_guarded_fields(given, (*TIER_FIELDS, "number"))
-        return super().create(vals_list)
+        memberships = super().create(vals_list)
+        memberships._member_log_state()
+        return memberships
 
     def write(self, vals):
         self._member_check_guarded_fields(vals, TIER_FIELDS + IDENTITY_FIELDS)
-        return super().write(vals)
+        res = super().write(vals)
+        if "state" in vals or "member_since" in vals:
+            self._member_log_state()
+        return res
 
     @api.model
     def _member_check_guarded_fields(self, names, guarded):
@@ -165,10 +179,11 @@ class MemberMembership(models.Model):
     # enrolment
     # ------------------------------------------------------------------
     @api.model
-    def _member_enroll(self, partners, company, trigger="enroll", source=None, partner_sources=None):
+    def _member_enroll(self, partners, company, trigger="enroll", source=None, partner_sources=None, home_config=None):
         """Enrol ``partners`` in ``company`` (existing members are reactivated) and place them.
 
         ``partner_sources``: {partner id: "model,id"} of the document that enrolled each one.
+        ``home_config``: the register that enrols them (``pos.config``), the new members' home store.
         """
         partners = partners.commercial_partner_id
         existing = self.sudo().search([("partner_id", "in", partners.ids), ("company_id", "=", company.id)])
@@ -188,6 +203,7 @@ class MemberMembership(models.Model):
                         "company_id": company.id,
                         "number": sequence.next_by_id(),
                         "member_since": today,
+                        **({"home_config_id": home_config.id} if home_config else {}),
                     }
                     for partner in new_partners
                 ]
@@ -203,6 +219,179 @@ class MemberMembership(models.Model):
         self.env["res.partner"].invalidate_model(
             ["member_membership_id", "is_member", "member_number", "member_tier_id", "member_since", "member_state"]
         )
+
+    # ------------------------------------------------------------------
+    # state periods: the one writer of member.membership.interval
+    # ------------------------------------------------------------------
+    def _member_log_state(self, start_kind=None, day=None):
+        """Record the state periods of these memberships (``member.membership.interval``), set-based, in SQL.
+
+        - A membership without a period (just created) opens its first one on its ``member_since``, in its
+          state, started by ``start_kind`` when active ("enrolled" by default; the import passes "imported").
+        - A membership whose open period has another state: that period ends on ``day`` (by default the
+          company's today) and the next one starts there, started by "re_enrolled" (back to active),
+          "suspended" or "left". One statement closes and opens: the open row moves forward in place and
+          the ended period is inserted as a closed row, so that the one-open-period index holds whatever
+          the order PostgreSQL applies the rows in.
+        - The first period starts on ``member_since``: a joining date written later (the import, a contact
+          merge, by hand) moves its start, unless the period ended before that date.
+        - Memberships whose open period already has their state: nothing.
+
+        Called by ``create`` and ``write`` (state, joining date) and by the import's bulk insert.
+        Returns the number of memberships that got a new period.
+        """
+        if not self:
+            return 0
+        companies = self.sudo().company_id
+        days = {company.id: day or company._member_today() for company in companies}
+        self.flush_recordset(["partner_id", "company_id", "state", "member_since"])
+        now, uid = fields.Datetime.now(), self.env.uid
+        ids = list(self.ids)
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE member_membership_interval i
+                   SET date_from = m.member_since, write_uid = %(uid)s, write_date = %(now)s
+                  FROM member_membership m
+                 WHERE m.id = ANY(%(ids)s) AND i.membership_id = m.id AND i.date_from <> m.member_since
+                   AND (i.date_to IS NULL OR i.date_to >= m.member_since)
+                   AND i.id = (SELECT f.id FROM member_membership_interval f
+                                WHERE f.membership_id = m.id
+                             ORDER BY f.date_from, f.date_to NULLS LAST, f.id
+                                LIMIT 1)
+                """,
+                ids=ids,
+                uid=uid,
+                now=now,
+            )
+        )
+        (count,) = self.env.execute_query(
+            SQL(
+                """
+                WITH d(company_id, day) AS (SELECT * FROM unnest(%(companies)s::int[], %(days)s::date[])),
+                cur AS (
+                    SELECT m.id, m.partner_id, m.company_id, m.state, m.member_since, d.day,
+                           i.id AS open_id, i.state AS open_state, i.date_from AS open_from,
+                           i.start_kind AS open_kind,
+                           CASE WHEN i.id IS NULL THEN (SELECT MAX(e.date_to) FROM member_membership_interval e
+                                                         WHERE e.membership_id = m.id) END AS last_to
+                      FROM member_membership m
+                      JOIN d ON d.company_id = m.company_id
+                 LEFT JOIN member_membership_interval i ON i.membership_id = m.id AND i.date_to IS NULL
+                     WHERE m.id = ANY(%(ids)s) AND i.state IS DISTINCT FROM m.state
+                ),
+                ended AS (
+                    INSERT INTO member_membership_interval (membership_id, partner_id, company_id, state, date_from,
+                                                            date_to, start_kind,
+                                                            create_uid, create_date, write_uid, write_date)
+                    SELECT cur.id, cur.partner_id, cur.company_id, cur.open_state, cur.open_from,
+                           GREATEST(cur.day, cur.open_from), cur.open_kind, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM cur
+                     WHERE cur.open_id IS NOT NULL
+                ),
+                moved AS (
+                    UPDATE member_membership_interval i
+                       SET state = cur.state, date_from = GREATEST(cur.day, cur.open_from),
+                           start_kind = CASE WHEN cur.state = 'active' THEN 're_enrolled' ELSE cur.state END,
+                           partner_id = cur.partner_id, write_uid = %(uid)s, write_date = %(now)s
+                      FROM cur
+                     WHERE i.id = cur.open_id
+                 RETURNING i.id
+                ),
+                opened AS (
+                    INSERT INTO member_membership_interval (membership_id, partner_id, company_id, state, date_from,
+                                                            start_kind,
+                                                            create_uid, create_date, write_uid, write_date)
+                    SELECT cur.id, cur.partner_id, cur.company_id, cur.state,
+                           CASE WHEN cur.last_to IS NULL THEN cur.member_since
+                                ELSE GREATEST(cur.day, cur.last_to) END,
+                           CASE WHEN cur.last_to IS NULL AND cur.state = 'active' THEN %(first_kind)s
+                                WHEN cur.state = 'active' THEN 're_enrolled'
+                                ELSE cur.state END,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM cur
+                     WHERE cur.open_id IS NULL
+                 RETURNING id
+                )
+                SELECT (SELECT COUNT(*) FROM moved) + (SELECT COUNT(*) FROM opened)
+                """,
+                companies=list(days),
+                days=list(days.values()),
+                ids=ids,
+                first_kind=start_kind or "enrolled",
+                uid=uid,
+                now=now,
+            )
+        )[0]
+        self.env["member.membership.interval"].invalidate_model()
+        self.invalidate_recordset(["interval_ids"])
+        return count
+
+    @api.model
+    def _member_fill_home_config(self, company):
+        """Give the company's members without a home store the store of their first ledger entry with one.
+
+        Incremental, one statement: the ledger entries with a store written since the last fill (an id
+        range of the ledger's primary key), and the memberships created since then (their first store entry
+        may be older: a customer who bought at a till before joining). The marker (``HOME_STORE_MARKER``
+        per company: last ledger entry id, last membership id) stays an hour behind, so that a transaction
+        still open when the fill runs is read next time. Members who never bought at a till keep none.
+        Returns how many got one.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        key = f"{HOME_STORE_MARKER}.{company.id}"
+        after_entry, after_membership = (int(part) for part in (params.get_param(key) or "0,0").split(","))
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        filled, entry_mark, membership_mark = self.env.execute_query(
+            SQL(
+                """
+                WITH fresh AS (
+                    SELECT DISTINCT ON (l.partner_id) l.partner_id, l.pos_config_id, 1 AS rank
+                      FROM member_ledger l
+                     WHERE l.id > %(after_entry)s AND l.company_id = %(company)s AND l.pos_config_id IS NOT NULL
+                  ORDER BY l.partner_id, l.date, l.id
+                ),
+                newcomers AS (
+                    SELECT m.partner_id,
+                           (SELECT l.pos_config_id FROM member_ledger l
+                             WHERE l.partner_id = m.partner_id AND l.company_id = m.company_id
+                               AND l.pos_config_id IS NOT NULL
+                          ORDER BY l.date, l.id
+                             LIMIT 1) AS pos_config_id,
+                           0 AS rank
+                      FROM member_membership m
+                     WHERE m.id > %(after_membership)s AND m.company_id = %(company)s AND m.home_config_id IS NULL
+                ),
+                found AS (
+                    SELECT DISTINCT ON (partner_id) partner_id, pos_config_id
+                      FROM (SELECT * FROM newcomers UNION ALL SELECT * FROM fresh) candidate
+                     WHERE pos_config_id IS NOT NULL
+                  ORDER BY partner_id, rank
+                ),
+                filled AS (
+                    UPDATE member_membership m
+                       SET home_config_id = found.pos_config_id
+                      FROM found
+                     WHERE m.partner_id = found.partner_id AND m.company_id = %(company)s AND m.home_config_id IS NULL
+                 RETURNING m.id
+                )
+                SELECT ARRAY(SELECT id FROM filled),
+                       COALESCE((SELECT MAX(id) FROM member_ledger
+                                  WHERE id > %(after_entry)s AND create_date < %(settled)s), %(after_entry)s),
+                       COALESCE((SELECT MAX(id) FROM member_membership
+                                  WHERE id > %(after_membership)s AND create_date < %(settled)s), %(after_membership)s)
+                """,
+                company=company.id,
+                after_entry=after_entry,
+                after_membership=after_membership,
+                settled=now - timedelta(hours=1),
+            )
+        )[0]
+        params.set_param(key, f"{entry_mark},{membership_mark}")
+        if filled:
+            self.browse(filled).invalidate_recordset(["home_config_id"])
+        return len(filled)
 
     def _member_place(self, trigger="enroll", source=None, partner_sources=None):
         """Give new members the tier their ledger history earns (never down)."""
@@ -458,15 +647,16 @@ class MemberMembership(models.Model):
     # tier moves: the one writer of a membership's tier and its history line
     # ------------------------------------------------------------------
     @api.model
-    def _member_move_sql(self, moves, trigger, reason=None):
+    def _member_move_sql(self, moves, trigger, reason=None, now=None):
         """The CTEs ``moved`` and ``logged``: move memberships to new tiers and log each move.
 
         ``moves`` (SQL): a relation with the columns id, from_tier_id, target (tier id or NULL),
         direction ('up' or 'down'), protected_until (the end of a new keep period, or NULL to keep
-        the current one), since (the day of the move) and source_ref. Every move ends a grace period.
+        the current one), since (the day of the move) and source_ref. Every move ends a grace period:
+        a member in grace gets a "grace_end" line (on the tier left) before the move's line.
         ``moved`` returns the moved memberships' ids.
         """
-        now = fields.Datetime.now()
+        now = now or fields.Datetime.now()
         return SQL(
             """
             moved AS (
@@ -474,18 +664,30 @@ class MemberMembership(models.Model):
                    SET tier_id = mv.target, tier_level = t.level, tier_since = mv.since, grace_since = NULL,
                        tier_protected_until = COALESCE(mv.protected_until, m.tier_protected_until),
                        write_uid = %(uid)s, write_date = %(now)s
-                  FROM %(moves)s mv LEFT JOIN member_tier t ON t.id = mv.target
+                  FROM %(moves)s mv
+                  JOIN member_membership old ON old.id = mv.id
+             LEFT JOIN member_tier t ON t.id = mv.target
                  WHERE m.id = mv.id
-             RETURNING m.id, m.partner_id, m.company_id, mv.from_tier_id, mv.target, mv.direction, mv.source_ref
+             RETURNING m.id, m.partner_id, m.company_id, mv.from_tier_id, mv.target, mv.direction, mv.source_ref,
+                       old.grace_since AS graced
             ),
             logged AS (
                 INSERT INTO member_tier_history (membership_id, partner_id, company_id, from_tier_id, to_tier_id,
                                                  direction, source_ref, trigger, date, user_id, reason,
                                                  create_uid, create_date, write_uid, write_date)
-                SELECT moved.id, moved.partner_id, moved.company_id, moved.from_tier_id, moved.target,
-                       moved.direction, moved.source_ref, %(trigger)s, %(now)s, %(uid)s, %(reason)s,
+                SELECT line.id, line.partner_id, line.company_id, line.from_tier_id, line.to_tier_id,
+                       line.direction, line.source_ref, %(trigger)s, %(now)s, %(uid)s, line.reason,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM moved
+                  FROM (SELECT moved.id, moved.partner_id, moved.company_id, moved.from_tier_id,
+                               moved.from_tier_id AS to_tier_id, 'grace_end'::varchar AS direction,
+                               moved.source_ref, NULL::text AS reason, 0 AS step
+                          FROM moved
+                         WHERE moved.graced IS NOT NULL
+                     UNION ALL
+                        SELECT moved.id, moved.partner_id, moved.company_id, moved.from_tier_id, moved.target,
+                               moved.direction::varchar, moved.source_ref, %(reason)s::text, 1
+                          FROM moved) line
+              ORDER BY line.id, line.step
             )""",
             moves=moves,
             trigger=trigger,
@@ -582,7 +784,8 @@ class MemberMembership(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """SELECT DISTINCT ON (membership_id) membership_id, direction
-                     FROM member_tier_history WHERE membership_id = ANY(%s)
+                     FROM member_tier_history
+                    WHERE membership_id = ANY(%s) AND direction IN ('up', 'down')
                  ORDER BY membership_id, id DESC""",
                 self.ids,
             )
@@ -626,7 +829,10 @@ class MemberMembership(models.Model):
         ``engine.compile_review_sql`` (the same decisions as ``engine.review``), moves and logs the
         members that go up or down (``_member_move_sql``) and starts or ends grace periods. Yields
         one row: the batch's last partner id, its size, the moved and the notified membership ids.
+        A grace period that starts (notified) or ends (qualifying again) is logged in the tier history
+        ("grace_start", "grace_end") by the same statement; a move ends it in ``_member_move_sql``.
         """
+        now = fields.Datetime.now()
         mem = SQL(
             """SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.tier_protected_until AS protected_until,
                       m.grace_since
@@ -665,7 +871,17 @@ class MemberMembership(models.Model):
                    SET grace_since = CASE WHEN dec.action = 'notify' THEN %(today)s::date END
                   FROM dec
                  WHERE m.id = dec.id AND dec.action IN ('notify', 'none')
-             RETURNING m.id, dec.action
+             RETURNING m.id, m.partner_id, m.company_id, m.tier_id, dec.action
+            ),
+            grace_logged AS (
+                INSERT INTO member_tier_history (membership_id, partner_id, company_id, from_tier_id, to_tier_id,
+                                                 direction, trigger, date, user_id,
+                                                 create_uid, create_date, write_uid, write_date)
+                SELECT graced.id, graced.partner_id, graced.company_id, graced.tier_id, graced.tier_id,
+                       CASE WHEN graced.action = 'notify' THEN 'grace_start' ELSE 'grace_end' END, 'review',
+                       %(now)s, %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM graced
+              ORDER BY graced.id
             )
             SELECT (SELECT MAX(partner_id) FROM mem), (SELECT COUNT(*) FROM mem),
                    ARRAY(SELECT id FROM moved), ARRAY(SELECT id FROM graced WHERE action = 'notify')
@@ -677,7 +893,9 @@ class MemberMembership(models.Model):
             target=plan["target"],
             protected=plan["protected_until"],
             today=plan["today"],
-            move=self._member_move_sql(SQL("mv"), "review"),
+            move=self._member_move_sql(SQL("mv"), "review", now=now),
+            now=now,
+            uid=self.env.uid,
         )
 
     @api.model
@@ -695,7 +913,7 @@ class MemberMembership(models.Model):
             return None, 0
         if moved or notified:
             self.browse(moved + notified).invalidate_recordset(self._member_tier_state_fields())
-        self.invalidate_model(["grace_since"])  # grace periods that ended
+        self.invalidate_model(["grace_since", "history_ids"])  # grace periods that ended
         if moved:
             self._member_invalidate_partners()
             self._member_on_tier_changed(self.browse(moved), [company.id])
@@ -715,7 +933,8 @@ class MemberMembership(models.Model):
         """Run (or resume) the review of every company with membership on.
 
         Companies in id order, each in batches of memberships in partner order, as of
-        ``as_of`` or else the company's today in its time zone; the stored marker (day,
+        ``as_of`` or else the company's today in its time zone, then the company's members without a
+        home store get one and its month's snapshot is written (``member.tier.snapshot``); the stored marker (day,
         company, last partner id) makes a crashed run resume where it stopped, on that day.
         ``commit``: called after each batch with (processed, remaining flag); the cron passes
         ``ir.cron._commit_progress``; tests pass nothing. Returns ``as_of`` (None: each company's
@@ -748,6 +967,10 @@ class MemberMembership(models.Model):
                     return None
                 if max_batches and batches >= max_batches:
                     return None
+            # the company is reviewed: home stores, then its snapshot of the month (idempotent: a resumed run
+            # writes it again)
+            self._member_fill_home_config(company)
+            self.env["member.tier.snapshot"]._member_snapshot(company, day)
         params.set_param(REVIEW_MARKER, False)
         if commit:
             commit(0, False)

@@ -106,7 +106,8 @@ class ResPartner(models.Model):
         # register, its company, a customer they may read. The consent line and the audit keep the
         # cashier as the user who recorded it (sudo keeps the user).
         with self.env.cr.savepoint():  # both or nothing, for RPC and server callers alike
-            self.env["member.membership"].sudo()._member_enroll(partner, company.sudo())
+            # the register that enrols the member is their home store
+            self.env["member.membership"].sudo()._member_enroll(partner, company.sudo(), home_config=config)
             if channels:
                 self.env["member.consent"].sudo()._member_record(
                     partner, channels, "given", "pos", text, company=company

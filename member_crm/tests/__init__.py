@@ -22,3 +22,5 @@ from . import test_member_rfm
 from . import test_member_card
 from . import test_pos_enrol
 from . import test_portal_enrol
+from . import test_ledger_dimensions
+from . import test_member_periods

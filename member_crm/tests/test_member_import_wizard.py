@@ -109,6 +109,11 @@ class TestMemberImportWizard(MemberBenefitsMixin, BaseCommon):
         self.assertEqual(zhang.tier_id, self.tiers["GOLD"])
         self.assertTrue(zhang.tier_protected_until)
         self.assertEqual(zhang.history_ids.trigger, "import")
+        # one membership period, opened by the import on the joining date it gives (here: unknown, the as-of date)
+        self.assertEqual(
+            [(p.state, p.date_from, p.date_to, p.start_kind) for p in zhang.interval_ids],
+            [("active", zhang.member_since, False, "imported")],
+        )
         # historical spend: one opening entry on the as-of date
         entry = self._ledger(zhang.partner_id, self.company)
         self.assertEqual((entry.kind, entry.amount, entry.order_count, entry.date), ("opening", 3500.0, 7, self.today))

@@ -205,14 +205,28 @@ class TestMemberReview(BaseCommon, MemberTierMixin):
                     self.assertEqual(membership.grace_since, before[membership.id][1])
                 else:
                     self.assertFalse(membership.grace_since)
-                lines = history.filtered(lambda h, m=membership: h.membership_id == m)
+                lines = history.filtered(lambda h, m=membership: h.membership_id == m).sorted("id")
+                old_tier, in_grace = before[membership.id]
+                # a grace period that ends (a move, or qualifying again) or starts is logged on the tier concerned
+                graces = [
+                    (h.direction, h.from_tier_id.id, h.to_tier_id.id) for h in lines if h.direction.startswith("grace")
+                ]
+                moves = lines.filtered(lambda h: h.direction in ("up", "down"))
                 if decision.action in ("up", "down"):
                     self.assertEqual(
-                        (lines.direction, lines.from_tier_id.id, lines.to_tier_id.id or None),
-                        (decision.action, before[membership.id][0], decision.tier),
+                        (moves.direction, moves.from_tier_id.id, moves.to_tier_id.id or None),
+                        (decision.action, old_tier, decision.tier),
                     )
+                    self.assertEqual(graces, [("grace_end", old_tier, old_tier)] if in_grace else [])
+                    self.assertEqual(lines[-1], moves, "the grace ends before the move")
                     self.assertEqual(membership.tier_since, self.today)
                     if decision.action == "up":  # the keep period (3 months) starts again
                         self.assertEqual(membership.tier_protected_until, engine.add_months(self.today, 3))
+                elif decision.action == "notify":
+                    self.assertEqual(graces, [("grace_start", old_tier, old_tier)])
+                    self.assertFalse(moves)
+                elif decision.action == "none" and in_grace:
+                    self.assertEqual(graces, [("grace_end", old_tier, old_tier)], "qualifying again ends the grace")
+                    self.assertFalse(moves)
                 else:
                     self.assertFalse(lines)

@@ -110,7 +110,7 @@ class TestMemberRfm(AccountTestInvoicingCommon, MemberTierMixin):
         """Ledger entries through the ledger's writer: (source id, partner id, date, kind, orders, reverses, amount)."""
         values = SQL(", ").join(
             SQL(
-                "(%s, %s, %s, %s::date, %s, %s, %s::int, NULL::int, %s::numeric)",
+                "(%s, %s, %s, %s::date, %s, %s, %s::int, NULL::int, NULL::int, NULL::int, %s::numeric)",
                 src,
                 partner_id,
                 company.id,
@@ -124,7 +124,7 @@ class TestMemberRfm(AccountTestInvoicingCommon, MemberTierMixin):
         )
         select = SQL(
             """SELECT * FROM (VALUES %s) AS v(src_id, partner_id, company_id, date, kind, order_count, refund_of_id,
-                                              categ_id, amount)""",
+                                              pos_config_id, team_id, categ_id, amount)""",
             values,
         )
         return cls.env["member.ledger"]._member_insert("res.partner", select, check=False)

@@ -252,9 +252,12 @@ class TestMemberTiers(AccountTestInvoicingCommon, MemberTierMixin):
         self.assertEqual(membership.tier_id, self.tiers["DIA"], "grace: still Diamond")
         Membership._member_review_run(as_of=self.today + dt.timedelta(days=30))
         self.assertEqual(membership.tier_id, self.tiers["PLAT"], "drops one level only, not to Gold")
-        down = membership.history_ids.filtered(lambda h: h.trigger == "review")
+        reviews = membership.history_ids.filtered(lambda h: h.trigger == "review").sorted("id")
+        dia, plat = self.tiers["DIA"], self.tiers["PLAT"]
         self.assertEqual(
-            (down.direction, down.from_tier_id, down.to_tier_id), ("down", self.tiers["DIA"], self.tiers["PLAT"])
+            [(h.direction, h.from_tier_id, h.to_tier_id) for h in reviews],
+            [("grace_start", dia, dia), ("grace_end", dia, dia), ("down", dia, plat)],
+            "the grace starts at the notice and ends with the drop",
         )
         self.assertFalse(membership.grace_since)
 

@@ -47,6 +47,7 @@ class TestPosEnrol(TestPoSCommon, MemberBenefitsMixin):
         self.assertEqual(membership.state, "active")
         self.assertEqual(membership.company_id, self.company)
         self.assertEqual(membership.tier_id, self.tiers["STD"])
+        self.assertEqual(membership.home_config_id, self.config, "the register that enrols is the home store")
         self.assertEqual(data["number"], membership.number)
         self.assertTrue(data["number"].startswith("PE"))
         self.assertEqual(data["tier"], "Standard")

@@ -718,6 +718,8 @@ class MemberImport(models.TransientModel):
             )
         # sudo: the wizard checked the right to create memberships; the bulk insert skips the ORM's checks
         created = bulk_create(self.env["member.membership"].sudo(), vals_list).ids
+        # the bulk insert skips create(): the first membership periods ("imported"), from member_since
+        self.env["member.membership"].sudo().browse(created)._member_log_state(start_kind="imported")
         existing.update(zip((v["partner_id"] for v in vals_list), created, strict=True))
         self.env["member.membership"]._member_invalidate_partners()
         return {row.number: existing[partner_of[row.number]] for row in rows}, set(created)

@@ -2,7 +2,7 @@
 {
     "name": "Member CRM Reports",
     "summary": "Member KPIs, PDF and XLSX reports, RFM, CLV and cohort analytics",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/Members",
     "license": "LGPL-3",
     "author": "Member CRM team",
@@ -13,6 +13,25 @@
     # report_xlsx is AGPL-3 and would make these LGPL-3 addons AGPL-3.
     "external_dependencies": {"python": ["pandas", "xlsxwriter"]},
     "data": [
+        "security/ir.model.access.csv",
+        "security/member_crm_reports_security.xml",
+        "views/member_report_order_views.xml",
+        "views/member_report_members_views.xml",
+        "views/member_report_tier_event_views.xml",
+        "views/member_report_campaign_views.xml",
+        "views/member_report_service_views.xml",
+        "views/member_report_dashboard_action.xml",
+        "report/member_report_actions.xml",
+        "report/member_report_layout.xml",
+        "report/member_statement.xml",
+        "report/member_tier_summary.xml",
+        "report/member_campaign.xml",
+        "report/member_service.xml",
+        "wizard/member_report_print_views.xml",
         "views/member_crm_reports_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["member_crm_reports/static/src/dashboard/**/*"],
+        "web.assets_tests": ["member_crm_reports/static/tests/tours/**/*"],
+    },
 }

@@ -142,3 +142,32 @@ install_requirements() {
     "$ODOO_PYTHON" -m pip install --quiet --disable-pip-version-check -r "$REPO_ROOT/requirements.txt" \
         || die "pip could not install requirements.txt into $ODOO_PYTHON"
 }
+
+# check_report_tools: the system tools the member PDF reports and their tests need. Prints one
+# line per missing tool with the Debian/Ubuntu package that brings it and returns 1; else says
+# which wkhtmltopdf prints the reports (Debian's has no patched Qt: no page header or footer).
+check_report_tools() {
+    local missing=() fonts version
+    command -v wkhtmltopdf >/dev/null 2>&1 \
+        || missing+=("wkhtmltopdf (package wkhtmltopdf): prints every PDF report")
+    fonts=$(fc-list : family 2>/dev/null || true)
+    case "$fonts" in
+        *"Noto Sans CJK SC"*) ;;
+        *) missing+=("the font 'Noto Sans CJK SC' (package fonts-noto-cjk): Chinese text in the PDF reports") ;;
+    esac
+    command -v pdftotext >/dev/null 2>&1 \
+        || missing+=("pdftotext (package poppler-utils): the PDF report tests read the text back")
+    command -v pdffonts >/dev/null 2>&1 \
+        || missing+=("pdffonts (package poppler-utils): the PDF report tests check the embedded fonts")
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "Missing for the PDF reports (apt-get install wkhtmltopdf fonts-noto-cjk poppler-utils):"
+        printf '  - %s\n' "${missing[@]}"
+        return 1
+    fi
+    version=$(wkhtmltopdf --version 2>/dev/null | head -n 1)
+    case "$version" in
+        *"patched qt"*) say "PDF reports: $version" ;;
+        *) say "PDF reports: $version, without the patched Qt: no page header or footer; the member reports print one record per call" ;;
+    esac
+    return 0
+}

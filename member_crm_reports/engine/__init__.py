@@ -1,0 +1,1 @@
+"""Framework-free maths of the member reports (no ``import odoo``): see ``kpi``."""

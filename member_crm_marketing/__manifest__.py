@@ -34,6 +34,7 @@
         "views/member_card_portal_templates.xml",
         "views/member_crm_marketing_menus.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "point_of_sale._assets_pos": ["member_crm_marketing/static/src/**/*"],
         "web.assets_tests": ["member_crm_marketing/static/tests/tours/**/*"],

@@ -3,8 +3,9 @@
 Odoo keeps only a user's last login (``res.users.log`` rows are garbage-collected) and knows nothing of
 WeChat or Weibo. Both are rows here, one table, read by the member's timeline (``member.timeline``).
 
-- Logins are written by ``res.users._login`` (res_users.py), for portal users signing in, one row per company where the
-  user's commercial partner is an active member, as the system.
+- Logins are written when a portal user's web sign-in completes (res_users.py): by ``res.users._login`` after the
+  password, or, with two-factor authentication, after the second step (auth_totp's code or trusted device), never
+  both; one row per company where the user's commercial partner is an active member, as the system.
 - Social events come in through a CSV import (Odoo's import on this model, member number column) or the
   JSON-2 API: ``POST /json/2/member.interaction/member_record_social`` with a bearer API key.
 """

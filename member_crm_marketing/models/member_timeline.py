@@ -45,6 +45,12 @@ ID_FACTOR = 16
 BRANCH_POS, BRANCH_SALE, BRANCH_MAIL, BRANCH_COUPON_SALE, BRANCH_COUPON_POS = 1, 2, 3, 6, 7
 BRANCH_COMPLAINT, BRANCH_RATING, BRANCH_INTERACTION = 8, 9, 10
 # the mail events of one trace: branch 3 (sent), 4 (opened), 5 (clicked)
+# the indexes the view adds to core tables (init), which the uninstall hook drops: name -> (table, definition)
+CORE_TABLE_INDEXES = {
+    "member_crm_mailing_trace_recipient_idx": ("mailing_trace", "(res_id) WHERE model = 'member.campaign.recipient'"),
+    "member_crm_sale_order_line_coupon_idx": ("sale_order_line", "(coupon_id) WHERE coupon_id IS NOT NULL"),
+    "member_crm_pos_order_line_coupon_idx": ("pos_order_line", "(coupon_id) WHERE coupon_id IS NOT NULL"),
+}
 
 
 class MemberTimeline(models.Model):
@@ -334,19 +340,15 @@ class MemberTimeline(models.Model):
         return SQL().join(SQL(to_flush=model._fields[name]) for name in names)
 
     def init(self):
-        # Indexes on core tables, partial so they stay small and cheap to keep:
+        # Indexes on core tables, partial so they stay small and cheap to keep (dropped by the uninstall hook):
         # - mailing_trace has no index on the document it went to: without this one a member's timeline reads
         #   every trace of the database;
         # - order lines have no index on the coupon used: without these the coupon branches read every order line
         #   of the member's orders (reward lines with a coupon are a few per cent of the lines).
         self.env.cr.execute(
-            SQL(
-                """CREATE INDEX IF NOT EXISTS member_crm_mailing_trace_recipient_idx
-                       ON mailing_trace (res_id) WHERE model = 'member.campaign.recipient';
-                   CREATE INDEX IF NOT EXISTS member_crm_sale_order_line_coupon_idx
-                       ON sale_order_line (coupon_id) WHERE coupon_id IS NOT NULL;
-                   CREATE INDEX IF NOT EXISTS member_crm_pos_order_line_coupon_idx
-                       ON pos_order_line (coupon_id) WHERE coupon_id IS NOT NULL"""
+            SQL("; ").join(
+                SQL("CREATE INDEX IF NOT EXISTS %s ON %s %s", SQL.identifier(name), SQL.identifier(table), SQL(spec))
+                for name, (table, spec) in CORE_TABLE_INDEXES.items()
             )
         )
 

@@ -3,6 +3,7 @@ import logging
 
 from odoo import api, models
 from odoo.exceptions import ValidationError
+from odoo.http import request
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +19,11 @@ class ResUsers(models.Model):
         self._member_record_login(auth_info, user_agent_env)
         return auth_info
 
+    def _check_credentials(self, credential, env):
+        auth_info = super()._check_credentials(credential, env)
+        self._member_record_second_factor(credential, env)
+        return auth_info
+
     @api.model
     def _member_record_login(self, auth_info, user_agent_env):
         """Record a member's sign-in in the timeline of their member (commercial partner): one INSERT, never
@@ -26,22 +32,64 @@ class ResUsers(models.Model):
         Only portal (share) users, and only interactive logins that are complete: ``res.users._login`` also
         serves RPC ``common.authenticate`` (``interactive`` False in ``user_agent_env``, where a password or an
         API key opens no session: not a login, README) and the web login of a user with a second factor, who is
-        signed in only once it is checked (``Session.authenticate`` finalizes at once only without one)."""
+        signed in only once it is checked (``Session.authenticate`` finalizes at once only without one): that
+        login is recorded at the second step, ``_member_record_second_factor``."""
         if not (user_agent_env or {}).get("interactive", True) or auth_info.get("auth_method") == "apikey":
             return
         # sudo: the user who just passed the credential check, read before their session exists
         user = self.sudo().browse(auth_info["uid"])
-        if not user.share or (auth_info.get("mfa") != "skip" and user._mfa_url()):
+        if auth_info.get("mfa") != "skip" and user._mfa_url():
+            return
+        user._member_insert_login_safe()
+
+    def _member_record_second_factor(self, credential, env):
+        """The second step of a two-factor web login (auth_totp's ``/web/login/totp``: an authenticator code, or
+        auth_totp_mail's emailed code) is where that login completes: the controller finalizes the session right
+        after this check passes. Recorded only there: a user's second factor checked while their session still
+        waits for it (``pre_uid``, no ``uid``). The same check by a signed-in user (identity check before a
+        sensitive action) is not a login; the password step of the same login was not recorded."""
+        if (
+            len(self) != 1
+            or not (env or {}).get("interactive")
+            or not self._member_login_pending(self.id)
+            or credential.get("type") != self.sudo()._mfa_type()
+        ):
+            return
+        self.sudo()._member_insert_login_safe()
+
+    @api.model
+    def _member_login_pending(self, uid):
+        """Whether the current web session waits for the second factor of user ``uid``."""
+        session = request.session if request else None
+        return bool(uid and session is not None and not session.uid and session.get("pre_uid") == uid)
+
+    def _member_insert_login_safe(self):
+        """One login row for this portal user's member, in a savepoint: a login never fails because of it."""
+        self.ensure_one()
+        if not self.share:
             return
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env["member.interaction"].sudo()._member_insert_login(user.id)
+                self.env["member.interaction"].sudo()._member_insert_login(self.id)
         except Exception:  # a login must never fail because of the timeline
-            _logger.exception("Member CRM: could not record the login of user %s", user.id)
+            _logger.exception("Member CRM: could not record the login of user %s", self.id)
 
 
 class ResUsersApikeys(models.Model):
     _inherit = "res.users.apikeys"
+
+    def _check_credentials(self, *, scope, key):
+        uid = super()._check_credentials(scope=scope, key=key)
+        self._member_record_trusted_device(scope, uid)
+        return uid
+
+    def _member_record_trusted_device(self, scope, uid):
+        """auth_totp's trusted device (``auth_totp.device``, scope ``browser``, a model built on this one): the
+        second step of a two-factor login passed by the device's cookie instead of a code; the login completes
+        there, as with a code (res.users ``_member_record_second_factor``)."""
+        if scope != "browser" or not uid or not self.env["res.users"]._member_login_pending(uid):
+            return
+        self.env["res.users"].sudo().browse(uid)._member_insert_login_safe()
 
     def _check_expiration_date(self, date):
         res = super()._check_expiration_date(date)

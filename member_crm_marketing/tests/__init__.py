@@ -6,6 +6,8 @@ from . import test_campaign_attribution
 from . import test_campaign_mailing
 from . import test_campaign_review_fixes
 from . import test_member_timeline
+from . import test_member_login_two_factor
+from . import test_member_timeline_indexes
 from . import test_member_card_service
 from . import test_member_complaint
 from . import test_complaint_compensation

@@ -410,15 +410,6 @@ class TestMemberInteraction(MemberTierMixin, TimelineUsersMixin, HttpCase):
         self._sign_in("tli_ann_portal", "tli_ann_portal_pw")
         self.assertEqual(self._rows(self.ann), [("login", False, False, False)])
 
-    def test_login_waiting_for_second_factor_is_not_recorded(self):
-        """With two-factor authentication the password alone signs nobody in (the session waits for the code)."""
-        if "totp_secret" not in self.env["res.users"]._fields:
-            self.skipTest("auth_totp is not installed")
-        self.ann_portal.sudo().totp_secret = "JBSWY3DPEHPK3PXP"
-        self.assertEqual(self.ann_portal._mfa_url(), "/web/login/totp")
-        self._sign_in("tli_ann_portal", "tli_ann_portal_pw")
-        self.assertEqual(self._rows(self.ann), [])
-
     def test_social_api_other_company_is_refused_first(self):
         """A campaign officer cannot probe which external IDs another company recorded: refused, not skipped."""
         company_b = self.env["res.company"].create({"name": "TLI Company B"})

@@ -8,7 +8,7 @@ ADDONS="member_crm,member_crm_marketing,member_crm_reports,member_crm_survey"
 # bridges that install themselves beside other apps (member_crm_website_sale with website_sale: on the shop database)
 TEST_TAGS="/member_crm,/member_crm_marketing,/member_crm_reports,/member_crm_survey,/member_crm_website_sale"
 # what a real shop has beside us: the "demo" test database installs these first
-SHOP_ADDONS="website_sale,mass_mailing,survey,crm"
+SHOP_ADDONS="website_sale,mass_mailing,survey,crm,hr"
 # Odoo's own suites that our overrides touch (setup/test --core-suites)
 CORE_TEST_TAGS="/loyalty,/sale_loyalty,/pos_loyalty"
 

@@ -21,6 +21,7 @@ from . import test_member_guards
 from . import test_member_rfm
 from . import test_member_card
 from . import test_pos_enrol
+from . import test_member_pos_hr_tour
 from . import test_portal_enrol
 from . import test_ledger_dimensions
 from . import test_member_periods

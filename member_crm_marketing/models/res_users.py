@@ -52,9 +52,11 @@ class ResUsers(models.Model):
             len(self) != 1
             or not (env or {}).get("interactive")
             or not self._member_login_pending(self.id)
+            # sudo: the second factor's type of the user signing in, who has no session yet
             or credential.get("type") != self.sudo()._mfa_type()
         ):
             return
+        # sudo: the signing-in user's own login row (no session yet); the writer inserts that row only
         self.sudo()._member_insert_login_safe()
 
     @api.model
@@ -70,6 +72,7 @@ class ResUsers(models.Model):
             return
         try:
             with self.env.cr.savepoint(flush=False):
+                # sudo: a portal user cannot write the timeline; this inserts their own login row only
                 self.env["member.interaction"].sudo()._member_insert_login(self.id)
         except Exception:  # a login must never fail because of the timeline
             _logger.exception("Member CRM: could not record the login of user %s", self.id)
@@ -89,6 +92,7 @@ class ResUsersApikeys(models.Model):
         there, as with a code (res.users ``_member_record_second_factor``)."""
         if scope != "browser" or not uid or not self.env["res.users"]._member_login_pending(uid):
             return
+        # sudo: the user the trusted device signs in (no session yet): their own login row only
         self.env["res.users"].sudo().browse(uid)._member_insert_login_safe()
 
     def _check_expiration_date(self, date):

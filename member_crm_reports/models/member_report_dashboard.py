@@ -64,7 +64,8 @@ class MemberReportDashboard(models.AbstractModel):
         today / last month's end; no series).
 
         Definitions (``engine.kpi``): members = active memberships at the month's end
-        (snapshot); new members by Member Since; active at day D = at least one net
+        (snapshot; this month: live at today, from the membership periods); new members by
+        Member Since; active at day D = at least one net
         order in (D - 89, D]; average spend and frequency = net spend and net orders in
         that window per active member; return rate = returned orders / orders net of
         cancellations, by the orders' month; lifetime value = cumulative net spend
@@ -105,6 +106,9 @@ class MemberReportDashboard(models.AbstractModel):
         ):
             stock[company.id, kpi.month_start(month)] += members
             joined[company.id, kpi.month_start(month)] += new
+        # this month: live as of today (the snapshot is the last nightly run's, none yet on the month's first day)
+        for company_id, (members, new) in self._member_live_members(companies, today).items():
+            stock[company_id, months[-1]], joined[company_id, months[-1]] = members, new
 
         # return rate by the orders' month (openings are no orders), one query
         returns = defaultdict(lambda: (0, 0, 0.0, 0.0))
@@ -197,6 +201,44 @@ class MemberReportDashboard(models.AbstractModel):
                 "figures": figures,
             }
         return blocks
+
+    @api.model
+    def _member_live_members(self, companies, today):
+        """{company id: (members, new members)} of the month of ``today``, as of ``today``, read live.
+
+        Members: the active membership periods at ``today`` (``member.membership.interval``); new members:
+        the memberships whose Member Since falls in the month (imported without a date: not new). The
+        snapshot's definitions, read through the ORM as the user (access rights and record rules apply).
+        """
+        first = today.replace(day=1)
+        company_domain = [("company_id", "in", companies.ids)]
+        members = dict(
+            self.env["member.membership.interval"]._read_group(
+                [
+                    *company_domain,
+                    ("state", "=", "active"),
+                    ("date_from", "<=", today),
+                    "|",
+                    ("date_to", "=", False),
+                    ("date_to", ">", today),
+                ],
+                ["company_id"],
+                ["__count"],
+            )
+        )
+        new = dict(
+            self.env["member.membership"]._read_group(
+                [
+                    *company_domain,
+                    ("member_since", ">=", first),
+                    ("member_since", "<=", kpi.month_end(first)),
+                    ("member_since_unknown", "=", False),
+                ],
+                ["company_id"],
+                ["__count"],
+            )
+        )
+        return {company.id: (members.get(company, 0), new.get(company, 0)) for company in companies}
 
     @api.model
     def _member_window_figures(self, companies, periods, window):

@@ -11,6 +11,8 @@ documents in wkhtmltopdf using unpatched QT"). So our reports:
 
 Every figure is read through the ORM as the printing user: access rights and record rules apply
 (a cashier or a portal user cannot print a member's statement, nobody prints another company's).
+The actions' ``group_ids`` only hide the print menu entries (Odoo's /report route does not check them):
+each report reads an analysis only its readers may read, or checks that right itself (the tier summary).
 """
 
 import datetime
@@ -189,6 +191,9 @@ class ReportMemberTierSummary(models.AbstractModel):
 
     @api.model
     def _get_report_values(self, docids, data=None):
+        # the member analysis' figures (members per tier, new, moves): its readers only, officers and auditors.
+        # What it reads (memberships, tier history) every member user reads: the check is the report's own.
+        self.env["member.report.members"].check_access("read")
         companies = self.env["res.company"].browse(docids)
         self._member_check_companies(companies)
         values = {company.id: self._member_tier_summary(company, data) for company in companies}

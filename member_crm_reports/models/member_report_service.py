@@ -29,21 +29,25 @@ RATES = {
     "breach_rate": ("breached_count", "complaint_count"),
     "csat": ("happy_count", "rated_count"),
 }
+# who may read which ticket and whose it is: those who open the tickets (member.complaint's access rights).
+# The auditor reads this analysis for its figures only (by tier, team, type, month).
+TICKET_READERS = "member_crm.group_member_crm_service,member_crm.group_member_crm_manager"
 
 
 class MemberReportService(models.Model):
     _name = "member.report.service"
     _description = "Complaints and Feedback Analysis"
     _auto = False
-    _rec_name = "complaint_id"
+    # not the ticket: its readers only see it (the auditor reads the figures, not the tickets)
+    _rec_name = "date_open"
     _order = "date_open desc, id desc"
 
-    complaint_id = fields.Many2one("member.complaint", string="Ticket", readonly=True)
+    complaint_id = fields.Many2one("member.complaint", string="Ticket", readonly=True, groups=TICKET_READERS)
     date_open = fields.Datetime(string="Opened On", readonly=True)
     month = fields.Date(readonly=True, help="The first day of the month the ticket was opened, company time zone.")
     company_id = fields.Many2one("res.company", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    membership_id = fields.Many2one("member.membership", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, groups=TICKET_READERS)
+    membership_id = fields.Many2one("member.membership", readonly=True, groups=TICKET_READERS)
     tier_id = fields.Many2one("member.tier", string="Tier When Opened", readonly=True)
     team_id = fields.Many2one("member.service.team", string="Service Team", readonly=True)
     complaint_type = fields.Selection(COMPLAINT_TYPES, string="Type", readonly=True)

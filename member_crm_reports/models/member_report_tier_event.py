@@ -10,6 +10,10 @@ from odoo.tools import SQL
 
 from odoo.addons.member_crm.models.member_tier_history import DIRECTIONS, TRIGGERS
 
+# who moved: the roles that work with the members (officers and managers, campaign officers); the auditor
+# reads the movements' figures only (by month, tier, direction, trigger)
+MEMBER_READERS = "member_crm.group_member_crm_officer,member_crm.group_member_crm_marketing"
+
 
 class MemberReportTierEvent(models.Model):
     _name = "member.report.tier.event"
@@ -21,8 +25,8 @@ class MemberReportTierEvent(models.Model):
     date = fields.Datetime(readonly=True)
     month = fields.Date(readonly=True, help="The first day of the event's month in the company's time zone.")
     company_id = fields.Many2one("res.company", readonly=True)
-    membership_id = fields.Many2one("member.membership", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Member", readonly=True)
+    membership_id = fields.Many2one("member.membership", readonly=True, groups=MEMBER_READERS)
+    partner_id = fields.Many2one("res.partner", string="Member", readonly=True, groups=MEMBER_READERS)
     from_tier_id = fields.Many2one("member.tier", readonly=True)
     to_tier_id = fields.Many2one("member.tier", readonly=True)
     direction = fields.Selection(DIRECTIONS, readonly=True)

@@ -341,8 +341,10 @@ class TestMemberPdfReports(HttpCase, MemberBenefitsMixin):
         for report in (TIER_SUMMARY, SERVICE):
             with self.subTest(report=report), self.assertRaises(AccessError):
                 Report.with_user(self.other_user)._render_qweb_pdf(report, self.company.ids, data=dict(self.period))
-        # a salesperson (Members / User) reads no complaints
-        with self.assertRaises(AccessError):
-            Report.with_user(self.salesperson)._render_qweb_pdf(SERVICE, self.company.ids, data=dict(self.period))
+        # a salesperson (Members / User) reads no complaints, no member analysis, no campaign analysis: the
+        # actions' groups only hide the menu entries (the /report route does not check them)
+        for report, records in ((SERVICE, self.company), (TIER_SUMMARY, self.company), (CAMPAIGN, self.campaign)):
+            with self.subTest(report=report, user="salesperson"), self.assertRaises(AccessError):
+                Report.with_user(self.salesperson)._render_qweb_pdf(report, records.ids, data=dict(self.period))
         with self.assertRaises(AccessError):
             Report.with_user(self.other_user)._render_qweb_pdf(CAMPAIGN, self.campaign.ids, data=dict(self.period))

@@ -14,6 +14,20 @@ from odoo.tools import SQL
 from odoo.addons.member_crm.tests.common import MemberCrmCommon, MemberTierMixin
 
 REPORTS = ("member.report.order", "member.report.members")
+# the analyses of member_crm_marketing's data, and their columns that say who: read by the roles that open
+# the source records only (the auditor reads the figures)
+PERSONAL_FIELDS = {
+    "member.report.tier.event": ("partner_id", "membership_id"),
+    "member.report.campaign": (),
+    "member.report.service": ("complaint_id", "partner_id", "membership_id"),
+}
+PERSONAL_READERS = {
+    "member.report.tier.event": ("member_officer", "member_marketing", "member_manager"),
+    "member.report.campaign": (),
+    "member.report.service": ("member_service", "member_manager"),
+}
+# models whose record says who a member is, or which ticket
+PERSONAL_MODELS = {"res.partner", "member.membership", "member.complaint", "member.campaign.recipient"}
 
 
 @tagged("post_install", "-at_install")
@@ -51,6 +65,36 @@ class TestReportSecurity(MemberCrmCommon, MemberTierMixin):
         )
         cls.cashier = new_test_user(cls.env, login="member_report_cashier", groups="point_of_sale.group_pos_user")
         cls.portal = new_test_user(cls.env, login="member_report_portal", groups="base.group_portal")
+        cls.salesperson = new_test_user(
+            cls.env,
+            login="member_report_salesperson",
+            groups="member_crm.group_member_crm_user,sales_team.group_sale_salesman",
+        )
+        # a row of each marketing analysis in each company: the enrolments above are tier movements; a ticket
+        # each; a sent campaign each with its member as recipient (its results are the refresh's, tested by
+        # member_crm_marketing and test_marketing_reports: a row is all these tests need)
+        for company, member in ((cls.company_a, cls.member_a), (cls.company_b, cls.member_b)):
+            membership = cls.env["member.membership"].search(
+                [("partner_id", "=", member.id), ("company_id", "=", company.id)]
+            )
+            cls.env["member.complaint"].with_company(company).create(
+                {"name": "Report ticket", "partner_id": member.id, "company_id": company.id}
+            )
+            campaign = (
+                cls.env["member.campaign"]
+                .with_company(company)
+                .create({"name": "Report campaign", "company_id": company.id})
+            )
+            campaign.sent_date = campaign.date_start
+            cls.env["member.campaign.recipient"].create(
+                {
+                    "campaign_id": campaign.id,
+                    "partner_id": member.id,
+                    "company_id": company.id,
+                    "membership_id": membership.id,
+                    "tier_id": membership.tier_id.id,
+                }
+            )
 
     def test_reports_have_rows_in_both_companies(self):
         """The precondition of the isolation tests: as superuser, both companies have rows."""
@@ -138,3 +182,86 @@ class TestReportSecurity(MemberCrmCommon, MemberTierMixin):
             self.env.cr.execute(SQL("SET TRANSACTION READ ONLY"))
             data = Dashboard.get_dashboard_data()
         self.assertEqual([block["company_id"] for block in data["companies"]], [self.company_a.id])
+
+    # ------------------------------------------------------------------
+    # tier movements, campaign effectiveness, complaints: figures for the auditor, not who
+    # ------------------------------------------------------------------
+    def test_marketing_reports_have_rows_in_both_companies(self):
+        for model in PERSONAL_FIELDS:
+            with self.subTest(model=model):
+                companies = self.env[model].sudo().search([]).company_id
+                self.assertGreaterEqual(companies, self.company_a | self.company_b)
+
+    def test_auditor_reads_the_figures_not_who(self):
+        for model, personal in PERSONAL_FIELDS.items():
+            Report = self.env[model].with_user(self.accountant_a)
+            domain = [("company_id", "=", self.company_a.id)]
+            with self.subTest(model=model):
+                rows = Report.search(domain)
+                self.assertTrue(rows, "the auditor reads the analysis")
+                self.assertTrue(Report._read_group(domain, ["month:month"], ["__count"]))
+                described = Report.fields_get()
+                # no column the auditor reads says who (a future one would fail here)
+                self.assertFalse(
+                    {
+                        name
+                        for name, field in described.items()
+                        if field["type"] in ("many2one", "one2many", "many2many")
+                        and field["relation"] in PERSONAL_MODELS
+                    }
+                )
+                self.assertFalse(set(personal) & set(described))
+                arch = Report.get_views([(False, "list"), (False, "search"), (False, "pivot")])["views"]
+                for view_type, view in arch.items():
+                    for name in personal:
+                        self.assertNotIn(f'name="{name}"', view["arch"], f"{view_type} view shows {name}")
+            for name in personal:
+                with self.subTest(model=model, field=name):
+                    with self.assertRaises(AccessError):
+                        rows.read([name])
+                    with self.assertRaises(AccessError):
+                        Report.search_read(domain, [name])
+                    with self.assertRaises(AccessError):
+                        Report._read_group(domain, [name], ["__count"])
+                    with self.assertRaises(AccessError):
+                        Report.search([*domain, (name, "!=", False)])
+                    with self.assertRaises(AccessError):
+                        rows[:1].mapped(name)
+            # the rows' names are no ticket either
+            self.assertTrue(all(rows.mapped("display_name")))
+        for model, logins in PERSONAL_READERS.items():
+            for login in logins:
+                with self.subTest(model=model, reader=login):
+                    rows = (
+                        self.env[model]
+                        .with_user(self.role_users[login])
+                        .search([("company_id", "=", self.company_a.id)])
+                    )
+                    self.assertIn(self.member_a, rows.partner_id, "the source records' readers see who")
+
+    def test_marketing_reports_refused_without_reporting_rights(self):
+        refused = {
+            "cashier": self.cashier,
+            "salesperson": self.salesperson,
+            "portal": self.portal,
+            "plain employee": self.role_users["member_plain"],
+        }
+        for role, user in refused.items():
+            for model in PERSONAL_FIELDS:
+                with self.subTest(role=role, model=model):
+                    with self.assertRaises(AccessError):
+                        self.env[model].with_user(user).search_read([], ["company_id"])
+                    with self.assertRaises(AccessError):
+                        self.env[model].with_user(user)._read_group([], ["company_id"], ["__count"])
+
+    def test_marketing_reports_of_another_company_are_not_seen(self):
+        for model in PERSONAL_FIELDS:
+            with self.subTest(model=model):
+                Report = self.env[model].with_user(self.accountant_b)
+                self.assertEqual(
+                    {row["company_id"][0] for row in Report.search_read([], ["company_id"])}, {self.company_b.id}
+                )
+                row_a = self.env[model].sudo().search([("company_id", "=", self.company_a.id)], limit=1)
+                self.assertFalse(Report.search([("id", "=", row_a.id)]))
+                with self.assertRaises(AccessError):
+                    Report.browse(row_a.id).read(["company_id"])

@@ -1,7 +1,8 @@
 """The KPI workbook (XLSX): downloaded from /member_crm_reports/xlsx, read back with openpyxl.
 
 Fixture: a company in Shanghai enrols Zhang Wei and Ada today; Zhang moves to Gold, a tier its manager renamed
-to a spreadsheet formula. The nightly review's snapshot of this month is written. The workbook holds the
+to a spreadsheet formula, and belongs to the store "XLSX Store" (his home store); Ada buys there (the store's
+sales team: "XLSX Team"). The nightly review's snapshot of this month is written. The workbook holds the
 dashboard's figures (``member.report.dashboard.get_dashboard_data``) and the analyses behind them, read as the
 user who downloads it.
 """
@@ -10,6 +11,7 @@ import io
 
 import openpyxl
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -38,8 +40,12 @@ class TestMemberXlsxExport(HttpCase, MemberTierMixin):
             [("partner_id", "=", cls.zhang.id), ("company_id", "=", cls.company.id)]
         )
         membership._member_apply_changes([(membership.id, membership.tier_id.id, cls.tiers["GOLD"].id)], "manual")
+        cls._store_fixture(membership)
         cls.env["member.tier.snapshot"]._member_snapshot(cls.company)
         user = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
+        cls.officer = new_test_user(
+            cls.env, login="xlsx_officer", groups="member_crm.group_member_crm_officer", lang="en_US", **user
+        )
         cls.auditor = new_test_user(
             cls.env, login="xlsx_auditor", groups="member_crm.group_member_crm_accountant", lang="en_US", **user
         )
@@ -57,6 +63,58 @@ class TestMemberXlsxExport(HttpCase, MemberTierMixin):
             company_id=other.id,
             company_ids=[other.id],
         )
+
+    @classmethod
+    def _store_fixture(cls, zhang_membership):
+        """A store with a sales team (its payment methods need the company's chart of accounts), Zhang's home
+        store, and Ada's order paid there: officers and auditors read neither pos.config nor its session."""
+        cls.env["account.chart.template"].try_loading("generic_coa", cls.company, install_demo=False)
+        cls.team = cls.env["crm.team"].create({"name": "XLSX Team", "company_id": cls.company.id})
+        cls.store = (
+            cls.env["pos.config"]
+            .with_company(cls.company)
+            .create({"name": "XLSX Store", "company_id": cls.company.id, "crm_team_id": cls.team.id})
+        )
+        zhang_membership.home_config_id = cls.store
+        session = (
+            cls.env["pos.session"]
+            .with_company(cls.company)
+            .create({"config_id": cls.store.id, "user_id": cls.env.ref("base.user_admin").id})
+        )
+        session.set_opening_control(0, None)
+        tea = cls.env["product.product"].create(
+            {"name": "XLSX Tea", "list_price": 50.0, "available_in_pos": True, "taxes_id": [Command.clear()]}
+        )
+        order = (
+            cls.env["pos.order"]
+            .with_company(cls.company)
+            .create(
+                {
+                    "session_id": session.id,
+                    "company_id": cls.company.id,
+                    "partner_id": cls.ada.id,
+                    "lines": [
+                        Command.create(
+                            {
+                                "product_id": tea.id,
+                                "qty": 2,
+                                "price_unit": 50.0,
+                                "price_subtotal": 100.0,
+                                "price_subtotal_incl": 100.0,
+                            }
+                        )
+                    ],
+                    "amount_total": 100.0,
+                    "amount_tax": 0.0,
+                    "amount_paid": 0.0,
+                    "amount_return": 0.0,
+                }
+            )
+        )
+        order.add_payment(
+            {"pos_order_id": order.id, "amount": 100.0, "payment_method_id": cls.store.payment_method_ids[:1].id}
+        )
+        order.action_pos_order_paid()  # the hook that writes the ledger entry, with the store and its team
 
     def _download(self, login):
         self.authenticate(login, login)
@@ -104,6 +162,21 @@ class TestMemberXlsxExport(HttpCase, MemberTierMixin):
         formula_cells = [cell for row in members.iter_rows(min_row=2) for cell in row if cell.value == FORMULA]
         self.assertTrue(formula_cells)
         self.assertEqual({cell.data_type for cell in formula_cells}, {"s"})
+
+    def test_store_and_team_names_for_officers_and_auditors(self):
+        """The pivot names the stores and teams it groups by to users who cannot read pos.config: so does the
+        workbook, for an officer and an auditor alike."""
+        self.assertFalse(self.store.with_user(self.auditor).has_access("read"), "precondition: no pos.config right")
+        self.assertFalse(self.store.with_user(self.officer).has_access("read"), "precondition: no pos.config right")
+        for login in ("xlsx_officer", "xlsx_auditor"):
+            with self.subTest(login=login):
+                book = self._workbook(login)
+                orders = self._rows(book["Orders by Store and Team"])
+                self.assertEqual(
+                    [(row[3], row[4], row[5], row[10]) for row in orders], [("XLSX Store", "XLSX Team", 1, 100.0)]
+                )
+                members = {row[2]: row for row in self._rows(book["Members by Tier and Region"])}
+                self.assertEqual(members[FORMULA][5], "XLSX Store", "Zhang's home store")
 
     def test_chinese_sheet_names(self):
         book = self._workbook("xlsx_auditor_zh")

@@ -152,6 +152,17 @@ class MemberReportPrint(models.TransientModel):
         return xlsx.Sheet(self.env._("Monthly Figures"), columns, rows)
 
     @api.model
+    def _member_display_names(self, records):
+        """{id: display name} of the stores or sales teams the analyses group by.
+
+        Officers and auditors read the analyses but not pos.config (Point of Sale's rights), and the pivot
+        shows these names to them already (a grouped many2one's name is read as superuser): read the names
+        the same way, and nothing else of these records.
+        """
+        # sudo: the names of the records the user's own rule-filtered rows group by, nothing else
+        return {record.id: record.display_name for record in records.sudo()}
+
+    @api.model
     def _member_members_sheet(self, companies, months):
         """Members and new members per month, tier, region and home store (the member analysis)."""
         groups = self.env["member.report.members"]._read_group(
@@ -160,6 +171,7 @@ class MemberReportPrint(models.TransientModel):
             aggregates=["member_count:sum", "new_count:sum"],
             order="company_id, month:day, tier_id, country_id, state_id, home_config_id",
         )
+        store_names = self._member_display_names(self.env["pos.config"].union(*(group[5] for group in groups)))
         rows = [
             (
                 company.name,
@@ -167,7 +179,7 @@ class MemberReportPrint(models.TransientModel):
                 tier.name,
                 country.name,
                 state.name,
-                store.name,
+                store_names.get(store.id),
                 members,
                 new,
             )
@@ -194,13 +206,15 @@ class MemberReportPrint(models.TransientModel):
             aggregates=["order_count:sum", "returned:sum", "amount:sum", "refund_amount:sum", "net_amount:sum"],
             order="company_id, month:day, pos_config_id, team_id",
         )
+        store_names = self._member_display_names(self.env["pos.config"].union(*(group[3] for group in groups)))
+        team_names = self._member_display_names(self.env["crm.team"].union(*(group[4] for group in groups)))
         rows = [
             (
                 company.name,
                 currency.name,
                 kpi.month_start(month),
-                store.name,
-                team.name,
+                store_names.get(store.id),
+                team_names.get(team.id),
                 orders,
                 returned,
                 kpi.rate(returned, orders),

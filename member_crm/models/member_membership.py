@@ -242,6 +242,7 @@ class MemberMembership(models.Model):
         """
         if not self:
             return 0
+        # sudo: the companies' time zones only (today's date), for memberships the caller is writing
         companies = self.sudo().company_id
         days = {company.id: day or company._member_today() for company in companies}
         self.flush_recordset(["partner_id", "company_id", "state", "member_since"])
@@ -338,6 +339,7 @@ class MemberMembership(models.Model):
         still open when the fill runs is read next time. Members who never bought at a till keep none.
         Returns how many got one.
         """
+        # sudo: the fill's own progress marker (system parameters are administrators' otherwise)
         params = self.env["ir.config_parameter"].sudo()
         key = f"{HOME_STORE_MARKER}.{company.id}"
         after_entry, after_membership = (int(part) for part in (params.get_param(key) or "0,0").split(","))
@@ -934,8 +936,9 @@ class MemberMembership(models.Model):
 
         Companies in id order, each in batches of memberships in partner order, as of
         ``as_of`` or else the company's today in its time zone, then the company's members without a
-        home store get one and its month's snapshot is written (``member.tier.snapshot``); the stored marker (day,
-        company, last partner id) makes a crashed run resume where it stopped, on that day.
+        home store get one and its snapshots are written (``member.tier.snapshot``: the month, and the month
+        before rebuilt from the history); the stored marker (day, company, last partner id) makes a crashed run
+        resume where it stopped, on that day.
         ``commit``: called after each batch with (processed, remaining flag); the cron passes
         ``ir.cron._commit_progress``; tests pass nothing. Returns ``as_of`` (None: each company's
         today) once every company is reviewed, None when stopped early.
@@ -967,10 +970,14 @@ class MemberMembership(models.Model):
                     return None
                 if max_batches and batches >= max_batches:
                     return None
-            # the company is reviewed: home stores, then its snapshot of the month (idempotent: a resumed run
-            # writes it again)
+            # the company is reviewed: home stores, then its snapshots (idempotent: a resumed run writes them
+            # again): the month before rebuilt from the history, which counts what came after its last run (a
+            # member who joined on its last evening), and the month of the day
             self._member_fill_home_config(company)
-            self.env["member.tier.snapshot"]._member_snapshot(company, day)
+            Snapshot = self.env["member.tier.snapshot"]
+            previous = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+            Snapshot._member_rebuild(company, previous, previous, fill_home=False)
+            Snapshot._member_snapshot(company, day)
         params.set_param(REVIEW_MARKER, False)
         if commit:
             commit(0, False)

@@ -243,6 +243,45 @@ class TestMemberPeriods(MemberCrmCommon, MemberTierMixin):
             Snapshot._member_rebuild(self.company, D(2025, 2, 1), D(2025, 2, 28))
         self.assertEqual(self._snapshot_rows(D(2025, 2, 1)), february)
 
+    def test_the_next_night_counts_the_last_evening_of_the_month(self):
+        """Who joins on a month's last evening, after that night's run, counts in that month from the next
+        night's run on: it rebuilds the month before from the history. A rebuild of several months (one
+        statement) gives the hand-worked figures across a gap between periods and two moves on one day."""
+        self.company.partner_id.tz = "Asia/Shanghai"  # UTC+8: the runs at 00:30 local are at 16:30 UTC
+        std, gold, plat = self.tiers["STD"], self.tiers["GOLD"], self.tiers["PLAT"]
+        Membership = self.env["member.membership"]
+        with freeze_time("2024-12-05 04:00:00"):
+            gap_partner, gap = self._enrol("Snap Gap")
+        with freeze_time("2024-12-20 04:00:00"):
+            gap.state = "left"
+        with freeze_time("2025-01-30 16:30:00"):  # the night's run of 31 January
+            Membership._member_review_run()
+        self.assertEqual(self._snapshot_rows(D(2025, 1, 1)), {}, "nobody is a member on 31 January yet")
+        december = {("STD", None, None): (0, 1)}  # joined on 5 December, gone on the 20th: new, no member at the end
+        self.assertEqual(self._snapshot_rows(D(2024, 12, 1)), december, "the month before, from the history")
+        with freeze_time("2025-01-31 14:00:00"):  # 22:00 on 31 January
+            self._enrol("Snap Late")
+            gap_partner.with_company(self.company).action_member_enroll()  # back, the same evening
+            _climber, climber = self._enrol("Snap Climber")
+            Membership._member_apply_changes([(climber.id, std.id, gold.id)], "manual")
+            Membership._member_apply_changes([(climber.id, gold.id, plat.id)], "manual")
+        self.assertEqual(self._snapshot_rows(D(2025, 1, 1)), {})
+        with freeze_time("2025-01-31 16:30:00"):  # the night's run of 1 February
+            Membership._member_review_run()
+        january = {
+            ("STD", None, None): (2, 1),  # the late joiner (new) and the returning member (joined in December)
+            ("PLAT", None, None): (1, 1),  # Platinum by the day's second move
+        }
+        self.assertEqual(self._snapshot_rows(D(2025, 1, 1)), january, "the late evening counts in January")
+        february = self._snapshot_rows(D(2025, 2, 1))
+        self.assertEqual(sum(count for count, _new in february.values()), 3)
+        with freeze_time("2025-01-31 16:30:00"):
+            months = self.env["member.tier.snapshot"]._member_rebuild(self.company, D(2024, 12, 1), D(2025, 2, 1))
+        self.assertEqual(months, 3)
+        self.assertEqual(self._snapshot_rows(D(2024, 12, 1)), december)
+        self.assertEqual(self._snapshot_rows(D(2025, 1, 1)), january)
+        self.assertEqual(self._snapshot_rows(D(2025, 2, 1)), february, "the rebuild finds the night's rows")
+
     # ------------------------------------------------------------------
     # nobody writes periods, history or snapshots through the ORM
     # ------------------------------------------------------------------
@@ -278,7 +317,12 @@ class TestMemberPeriods(MemberCrmCommon, MemberTierMixin):
             for user in (self.user, self.officer, manager):
                 with self.subTest(model=model, user=user.login):
                     mine = record.with_user(user).with_company(self.company)
-                    self.assertTrue(mine.read(["company_id"]), "members' readers read it")
+                    if model == "member.tier.snapshot" and user == self.user:
+                        # the snapshots are the member analysis' figures: officers and auditors only
+                        with self.assertRaises(AccessError):
+                            mine.read(["company_id"])
+                    else:
+                        self.assertTrue(mine.read(["company_id"]), "members' readers read it")
                     with self.assertRaises(AccessError):
                         mine.create(vals[model])
                     with self.assertRaises(AccessError):
@@ -292,8 +336,22 @@ class TestMemberPeriods(MemberCrmCommon, MemberTierMixin):
                 records[model].sudo().write({"date_to" if "interval" in model else "member_count": "2099-01-01"})
             with self.subTest(model=model, user="sudo"), self.assertRaises(UserError):
                 records[model].sudo().unlink()
+        # the snapshots' readers: officers (managers through them) and auditors, as the member analysis
+        auditor = new_test_user(
+            self.env,
+            login="periods_auditor",
+            groups="member_crm.group_member_crm_accountant",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.assertTrue(snapshot.with_user(auditor).read(["member_count"]))
+        snapshot_menu = "member_crm.menu_member_crm_tier_snapshot"
+        self.assertIn(snapshot_menu, self.visible_menu_xmlids(auditor))
+        self.assertIn(snapshot_menu, self.visible_menu_xmlids(self.officer))
+        self.assertNotIn(snapshot_menu, self.visible_menu_xmlids(self.user))
+        self.assertNotIn(snapshot_menu, self.visible_menu_xmlids(self.role_users["member_marketing"]))
         # another company's users see none of it; a plain employee reads nothing
-        outsider = self.role_users["member_user"]  # a member user of the main company only
+        outsider = self.role_users["member_officer"]  # a member officer of the main company only
         for model, record in records.items():
             with self.subTest(model=model, user="outsider"):
                 self.assertFalse(self.env[model].with_user(outsider).search([("id", "=", record.id)]))

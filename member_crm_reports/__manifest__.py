@@ -29,6 +29,9 @@
         "report/member_service.xml",
         "wizard/member_report_print_views.xml",
         "views/member_crm_reports_menus.xml",
+        "data/member_points_liability_cron.xml",
+        "views/member_points_liability_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["member_crm_reports/static/src/dashboard/**/*"],

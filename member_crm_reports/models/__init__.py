@@ -5,3 +5,6 @@ from . import member_report_tier_event
 from . import member_report_campaign
 from . import member_report_service
 from . import member_report_pdf
+from . import res_company
+from . import res_config_settings
+from . import member_points_liability

@@ -1,0 +1,104 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+LIABILITY_POLICY_HELP = (
+    "Policy: a provision remeasured each month. At each month end the outstanding points of the member program "
+    "are valued (value per point × (1 − breakage %)) and one entry brings the liability account to that value, "
+    "against the counter-account (the points that predate go-live against the opening account). Deferring "
+    "revenue at the sale as IFRS 15 / CAS 14 describe (a separate performance obligation) is not implemented."
+)
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    member_liability_enabled = fields.Boolean(
+        string="Points Liability Entries",
+        help=LIABILITY_POLICY_HELP,
+    )
+    member_point_value = fields.Float(
+        string="Value per Point",
+        digits=(16, 6),
+        help="Value of one point of the member program, in the company's currency (the cost of the reward it "
+        "buys). Required when the liability entries are on.",
+    )
+    member_breakage_percent = fields.Float(
+        string="Breakage (%)",
+        digits=(16, 2),
+        help="Share of the outstanding points expected never to be used: the liability is valued without it.",
+    )
+    member_liability_include_pending = fields.Boolean(
+        string="Include Pending Points",
+        help="Count the points still waiting for the return window in the liability (they are shown apart anyway).",
+    )
+    member_liability_account_id = fields.Many2one(
+        "account.account",
+        string="Points Liability Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('liability_current', 'liability_non_current'))]",
+    )
+    member_liability_expense_account_id = fields.Many2one(
+        "account.account",
+        string="Points Counter-Account",
+        check_company=True,
+        help="Expense (or contra-revenue) account the monthly change of the liability is booked against.",
+    )
+    member_liability_opening_account_id = fields.Many2one(
+        "account.account",
+        string="Points Opening Account",
+        check_company=True,
+        help="Account the points that predate go-live are booked against in the first month (often equity).",
+    )
+    member_liability_journal_id = fields.Many2one(
+        "account.journal",
+        string="Points Liability Journal",
+        check_company=True,
+        domain="[('type', '=', 'general')]",
+    )
+    member_liability_start = fields.Date(
+        string="Liability Go-Live",
+        help="First month provisioned: points earned before it are booked against the opening account.",
+    )
+
+    @api.constrains(
+        "member_liability_enabled",
+        "member_point_value",
+        "member_breakage_percent",
+        "member_liability_account_id",
+        "member_liability_expense_account_id",
+        "member_liability_opening_account_id",
+        "member_liability_journal_id",
+        "member_liability_start",
+    )
+    def _check_member_liability(self):
+        for company in self:
+            if not 0 <= company.member_breakage_percent < 100:
+                raise ValidationError(self.env._("The breakage must be between 0 and 100 %."))
+            if company.member_point_value < 0:
+                raise ValidationError(self.env._("The value of a point cannot be negative."))
+            if company.member_liability_enabled:
+                company._member_liability_check_settings(ValidationError)
+
+    def _member_liability_check_settings(self, error=ValidationError):
+        """Raise ``error`` naming the first liability setting of this company that is missing."""
+        self.ensure_one()
+        missing = [
+            (not self.member_point_value, self.env._("the value per point")),
+            (not self.member_liability_account_id, self.env._("the points liability account")),
+            (not self.member_liability_expense_account_id, self.env._("the counter-account")),
+            (not self.member_liability_opening_account_id, self.env._("the opening account")),
+            (not self.member_liability_journal_id, self.env._("the journal")),
+            (not self.member_liability_start, self.env._("the go-live month")),
+            (not self.member_loyalty_program_id, self.env._("the member points program")),
+        ]
+        names = [name for is_missing, name in missing if is_missing]
+        if names:
+            raise error(
+                self.env._(
+                    "Points liability of %(company)s: set %(settings)s in the Members settings.",
+                    company=self.name,
+                    settings=", ".join(names),
+                )
+            )
+        if self.member_liability_journal_id.type != "general":
+            raise error(self.env._("The points liability journal must be a miscellaneous (general) journal."))

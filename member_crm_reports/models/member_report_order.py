@@ -131,60 +131,34 @@ class MemberReportOrder(models.Model):
 
     @api.model
     def _member_orders_sql(self):
-        """Order documents: their last order entry, its cancellation, their refunds net of theirs.
-
-        A document's refunds are those of its last order entry (``ref``, keyed by the entry they reverse)
-        plus those of its earlier revisions (``prev``: entries cancelled and then confirmed again, a few).
-        Neither joins the ledger to itself as a whole: ``ref`` reads the refunds only, ``prev`` starts from
-        the cancellations, so that a query on a month does not hash the whole ledger to find its refunds.
-        """
+        """Order documents: their last order entry, its cancellation, their refunds net of theirs."""
         return SQL(
             """
             SELECT l.id, l.company_id, l.partner_id, l.date, l.pos_config_id, l.team_id, l.country_id,
                    l.state_id, l.city,
                    CASE WHEN cx.id IS NULL THEN l.amount ELSE 0 END AS amount,
-                   -(COALESCE(ref.amount, 0) + COALESCE(prev.amount, 0)) AS refund_amount,
-                   CASE WHEN cx.id IS NULL THEN l.amount ELSE 0 END + COALESCE(ref.amount, 0)
-                       + COALESCE(prev.amount, 0) AS net_amount,
+                   -COALESCE(ref.amount, 0) AS refund_amount,
+                   CASE WHEN cx.id IS NULL THEN l.amount ELSE 0 END + COALESCE(ref.amount, 0) AS net_amount,
                    CASE WHEN cx.id IS NULL THEN 1 ELSE 0 END AS order_count,
                    -- the ledger's own count: a refund that takes the order back whole counts -1
-                   l.order_count + COALESCE(cx.order_count, 0) + COALESCE(ref.order_count, 0)
-                       + COALESCE(prev.order_count, 0) AS net_order_count,
-                   CASE WHEN cx.id IS NULL AND COALESCE(ref.live, 0) + COALESCE(prev.live, 0) > 0
-                        THEN 1 ELSE 0 END AS returned,
+                   l.order_count + COALESCE(cx.order_count, 0) + COALESCE(ref.order_count, 0) AS net_order_count,
+                   CASE WHEN cx.id IS NULL AND ref.live > 0 THEN 1 ELSE 0 END AS returned,
                    CASE WHEN cx.id IS NULL THEN 0 ELSE 1 END AS cancelled,
                    FALSE AS is_opening
               FROM member_ledger l
          LEFT JOIN member_ledger cx ON cx.refund_of_id = l.id AND cx.kind = 'cancel'
          LEFT JOIN (
-                   -- refunds of an order entry, each net of its cancellation
-                   SELECT r.refund_of_id,
-                          SUM(r.amount + COALESCE(rx.amount, 0)) AS amount,
-                          SUM(r.order_count + COALESCE(rx.order_count, 0)) AS order_count,
-                          COUNT(*) FILTER (WHERE rx.id IS NULL) AS live
-                     FROM member_ledger r
-                LEFT JOIN member_ledger rx ON rx.refund_of_id = r.id AND rx.kind = 'cancel'
-                    WHERE r.kind = 'refund' AND r.refund_of_id IS NOT NULL
-                 GROUP BY r.refund_of_id
-                   ) ref ON ref.refund_of_id = l.id
-         LEFT JOIN (
-                   -- refunds of the earlier revisions of a document: cancelled order entries with a later one
+                   -- refunds of each original document (any revision), each net of its cancellation
                    SELECT orig.source_model, orig.source_id,
                           SUM(r.amount + COALESCE(rx.amount, 0)) AS amount,
                           SUM(r.order_count + COALESCE(rx.order_count, 0)) AS order_count,
                           COUNT(*) FILTER (WHERE rx.id IS NULL) AS live
-                     FROM member_ledger ocx
-                     JOIN member_ledger orig ON orig.id = ocx.refund_of_id AND orig.kind = 'order'
-                     JOIN member_ledger r ON r.refund_of_id = orig.id AND r.kind = 'refund'
+                     FROM member_ledger r
+                     JOIN member_ledger orig ON orig.id = r.refund_of_id
                 LEFT JOIN member_ledger rx ON rx.refund_of_id = r.id AND rx.kind = 'cancel'
-                    WHERE ocx.kind = 'cancel' AND ocx.refund_of_id IS NOT NULL
-                      AND EXISTS (
-                          SELECT 1 FROM member_ledger later
-                           WHERE later.source_model = orig.source_model AND later.source_id = orig.source_id
-                             AND later.kind = 'order' AND later.revision > orig.revision
-                          )
+                    WHERE r.kind = 'refund'
                  GROUP BY orig.source_model, orig.source_id
-                   ) prev ON prev.source_model = l.source_model AND prev.source_id = l.source_id
+                   ) ref ON ref.source_model = l.source_model AND ref.source_id = l.source_id
              WHERE l.kind = 'order'
                -- the last revision only: an order confirmed again after a cancellation counts once
                AND NOT EXISTS (

@@ -32,6 +32,8 @@
         "data/member_points_liability_cron.xml",
         "views/member_points_liability_views.xml",
         "views/res_config_settings_views.xml",
+        "views/member_analytics_views.xml",
+        "data/member_analytics_cron.xml",
     ],
     "assets": {
         "web.assets_backend": ["member_crm_reports/static/src/dashboard/**/*"],

@@ -8,3 +8,9 @@ from . import member_report_pdf
 from . import res_company
 from . import res_config_settings
 from . import member_points_liability
+from . import member_clv_score
+from . import member_rfm_month
+from . import member_cohort
+from . import member_analytics_figure
+from . import member_analytics
+from . import res_config_settings_analytics

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from odoo import api, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..engine import clv as clv_engine
@@ -46,14 +47,70 @@ class MemberAnalytics(models.AbstractModel):
     def _member_analytics_cron(self):
         companies = self.env["res.company"].sudo().search([("member_crm_enabled", "=", True)], order="id")
         cron = self.env["ir.cron"]
+        self._member_analytics_companies(companies, commit=lambda done: cron._commit_progress(done))
+
+    @api.model
+    def _member_analytics_companies(self, companies, as_of=None, commit=None):
+        """Run every company of ``companies``, each apart: one that fails (any error) is rolled back and logged,
+        the next ones still run; then an error names the failed companies. Returns {company id: summary}.
+
+        ``commit``: the cron's ``_commit_progress`` (tests pass nothing)."""
+        results, failed = {}, []
         for company in companies:
-            self._member_analytics_run(company, commit=lambda done: cron._commit_progress(done))
+            try:
+                results[company.id] = self._member_analytics_isolated(company, as_of, commit)
+            except Exception as error:  # pylint: disable=broad-exception-caught
+                # any failure of one company (bad data or settings, a bug): the others must still be computed
+                _logger.exception("Member analytics of company %s (id %s) failed", company.name, company.id)
+                failed.append((company, error))
+        if failed:
+            raise UserError(
+                self.env._(
+                    "The member analytics failed for %(companies)s (see the server log); the other companies "
+                    "were computed.",
+                    companies=", ".join(company.name for company, _error in failed),
+                )
+            ) from failed[0][1]
+        return results
+
+    @api.model
+    def _member_analytics_isolated(self, company, as_of=None, commit=None):
+        """``_member_analytics_run`` in a savepoint: a failure rolls the company back to where it started or,
+        in the cron, to its last commit.
+
+        A commit ends every savepoint, so each of ``commit``'s calls releases the savepoint, commits and opens
+        the next one. The run writes the RFM copy, cohorts and figures before the first batch of scores: a
+        failure before that first commit leaves nothing of the company; one between the score batches leaves
+        the batches committed (whole, fresh rows; the other rows those of the previous run), which the next
+        run completes."""
+        cr = self.env.cr
+        savepoint = cr.savepoint()
+
+        def step(done):
+            nonlocal savepoint
+            savepoint.close(rollback=False)
+            savepoint = None
+            commit(done)
+            savepoint = cr.savepoint()
+
+        try:
+            result = self._member_analytics_run(company, as_of=as_of, commit=step if commit else None)
+        except Exception:
+            if savepoint is None:
+                cr.rollback()  # the commit itself failed: nothing since the last commit stands
+            else:
+                savepoint.close(rollback=True)
+            raise
+        savepoint.close(rollback=False)
+        return result
 
     @api.model
     def _member_analytics_run(self, company, as_of=None, commit=None):
         """Run the four steps for ``company`` as of ``as_of`` (default: its today). Returns a summary dict.
 
-        ``commit`` (the cron's ``_commit_progress``) is called after each batch of scores and each step.
+        ``commit`` (the cron's ``_commit_progress``) is called after each batch of scores and at the end. The
+        scores come last, after every other write: nothing is committed before the first batch of scores.
+        ``_member_analytics_isolated`` runs it in a savepoint.
         """
         # sudo: the job reads the ledger, ratings and campaigns of the company and writes its own tables
         # (read-only to every user) in SQL; it runs as the cron's user or a test's superuser
@@ -64,9 +121,9 @@ class MemberAnalytics(models.AbstractModel):
         self.env.flush_all()
         result = {"rfm_copied": job._member_copy_rfm(company, as_of)}
         orders = job._member_orders_frame(company, as_of)
-        result["clv_written"] = job._member_write_clv(company, orders, as_of, now, commit)
         result["cohort_rows"] = job._member_write_cohorts(company, orders, as_of, now)
         result["figures"] = job._member_write_figures(company, orders, as_of, now)
+        result["clv_written"] = job._member_write_clv(company, orders, as_of, now, commit)
         if commit:
             commit(1)
         for model in ("member.rfm.month", "member.clv.score", "member.cohort", "member.analytics.figure"):
@@ -287,14 +344,20 @@ class MemberAnalytics(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT c.complaint_type, r.write_date, r.rating_text
+                SELECT c.complaint_type, %(answered)s, r.rating_text
                   FROM rating_rating r
                   JOIN member_complaint c ON c.id = r.res_id
-                 WHERE r.res_model = 'member.complaint' AND r.consumed AND c.company_id = %s
-                   AND c.complaint_type IN ('inquiry', 'feedback') AND r.write_date >= %s
+                 WHERE r.res_model = 'member.complaint' AND r.consumed AND c.company_id = %(company)s
+                   AND c.complaint_type IN ('inquiry', 'feedback') AND %(answered)s >= %(start)s
                 """,
-                company.id,
-                start,
+                # the month of the answer: rating.rating's rated_on, set when the rating (or its comment) is
+                # given; not write_date, which any later write of the rating moves (its operator set, a
+                # stored field recomputed).
+                # The request creates the rating unanswered, so create_date is the request's date: only the
+                # fallback for a rating stored answered without rated_on (data older than that field)
+                answered=SQL("COALESCE(r.rated_on, r.create_date)"),
+                company=company.id,
+                start=start,
             )
         )
         ratings = pd.DataFrame.from_records(self.env.cr.fetchall(), columns=["type", "date", "text"])

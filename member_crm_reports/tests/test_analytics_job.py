@@ -8,6 +8,7 @@ for a CLV fit: no scores, a warning).
 """
 
 import datetime as dt
+from unittest.mock import patch
 
 import pandas as pd
 from freezegun import freeze_time
@@ -20,6 +21,7 @@ from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.member_crm.tests.common import MemberTierMixin
 
 from ..engine import clv
+from ..models import member_analytics
 
 D = dt.date
 AS_OF = D(2024, 6, 30)
@@ -77,21 +79,26 @@ class TestAnalyticsJob(BaseCommon, MemberTierMixin):
             ],
             first_src=920000,
         )
-        # ratings of tickets, answered in June 2024
-        rated = {"inquiry": [5, 1], "feedback": [5, 5, 3], "complaint": [1]}
+        # ratings of tickets, answered in June 2024, and one inquiry answered in May 2024 (rated_on is Odoo's
+        # clock, which freeze_time sets; create and write dates are the database's, today's)
+        answers = [
+            (kind, mark, "2024-06-10 09:00:00")
+            for kind, marks in {"inquiry": [5, 1], "feedback": [5, 5, 3], "complaint": [1]}.items()
+            for mark in marks
+        ] + [("inquiry", 5, "2024-05-20 09:00:00")]
         Complaint, Rating = cls.env["member.complaint"], cls.env["rating.rating"]
         model_id = cls.env["ir.model"]._get_id("member.complaint")
         ratings = Rating
-        for kind, marks in rated.items():
-            for mark in marks:
-                ticket = Complaint.with_company(cls.company).create(
-                    {
-                        "name": f"Analytics {kind}",
-                        "partner_id": cls.members[1].id,
-                        "complaint_type": kind,
-                        "company_id": cls.company.id,
-                    }
-                )
+        for kind, mark, answered in answers:
+            ticket = Complaint.with_company(cls.company).create(
+                {
+                    "name": f"Analytics {kind}",
+                    "partner_id": cls.members[1].id,
+                    "complaint_type": kind,
+                    "company_id": cls.company.id,
+                }
+            )
+            with freeze_time(answered):
                 ratings |= Rating.create(
                     {
                         "res_model_id": model_id,
@@ -101,11 +108,8 @@ class TestAnalyticsJob(BaseCommon, MemberTierMixin):
                         "consumed": True,
                     }
                 )
-        # answered in June 2024 (write dates are the database's clock, which freeze_time does not stop)
-        cls.env.flush_all()
-        cls.env.cr.execute(
-            SQL("UPDATE rating_rating SET write_date = %s WHERE id = ANY(%s)", dt.datetime(2024, 6, 10, 9), ratings.ids)
-        )
+        # a later write (today) moves no answer to another month
+        ratings.write({"rated_partner_id": cls.env.user.partner_id.id})
         # campaigns sent in May 2024 (their results are the results job's: set as it would)
         campaigns = cls.env["member.campaign"].create(
             [{"name": f"Analytics campaign {n}", "company_id": cls.company.id} for n in range(2)]
@@ -249,6 +253,8 @@ class TestAnalyticsJob(BaseCommon, MemberTierMixin):
         self.assertEqual(figures[D(2024, 6, 1), "inquiry_satisfaction"], (0.5, 2))
         self.assertEqual(figures[D(2024, 6, 1), "feedback_satisfaction"], (0.6667, 3))
         self.assertNotIn((D(2024, 6, 1), "complaint_satisfaction"), figures)
+        # the month of the answer (May), not of the rating's last write (today)
+        self.assertEqual(figures[D(2024, 5, 1), "inquiry_satisfaction"], (1.0, 1))
         self.assertEqual(figures[D(2024, 5, 1), "marketing_effect"], (200.0, 2))
         # customer value: the mean over the members buying in the month of their spend (mean amount x orders)
         spend = {}
@@ -264,6 +270,76 @@ class TestAnalyticsJob(BaseCommon, MemberTierMixin):
         self.assertEqual(
             self.env["member.analytics.figure"].search_count([("company_id", "=", self.company.id)]), count
         )
+
+    def _count(self, model, company):
+        return self.env[model].search_count([("company_id", "=", company.id)])
+
+    def _failing_run(self, companies, commit=None):
+        try:
+            self.env["member.analytics"]._member_analytics_companies(companies, as_of=AS_OF, commit=commit)
+        except UserError as error:
+            return error
+        self.fail("a company failed: the job must end in an error")
+
+    def test_company_failure_isolated(self):
+        """A company that fails (any error) is rolled back; the companies after it are still computed."""
+        Job = self.env["member.analytics"]
+        job_class = type(Job)
+        tables = ("member.rfm.month", "member.cohort", "member.analytics.figure", "member.clv.score")
+        logger = "odoo.addons.member_crm_reports.models.member_analytics"
+        write_figures = job_class._member_write_figures
+
+        def figures_fail_in_a(job, company, *args):
+            if company == self.company:
+                raise ValueError("broken figures")
+            return write_figures(job, company, *args)
+
+        # no commit (a test, a manual run): company A fails after its RFM copy and cohorts were written
+        # (not self.assertRaises: it rolls its block back, company B's rows with it)
+        with (
+            patch.object(job_class, "_member_write_figures", figures_fail_in_a),
+            self.assertLogs(logger, "WARNING") as logs,
+        ):
+            error = self._failing_run(self.company | self.company_b)
+        self.assertIn(self.company.name, str(error))
+        self.assertNotIn(self.company_b.name, str(error))
+        self.assertTrue(any(r.levelname == "ERROR" and "broken figures" in r.exc_text for r in logs.records))
+        self.assertEqual({model: self._count(model, self.company) for model in tables}, dict.fromkeys(tables, 0))
+        # B, after A: written
+        self.assertEqual(self._count("member.rfm.month", self.company_b), self._count("member.rfm", self.company_b))
+        self.assertGreater(self._count("member.cohort", self.company_b), 0)
+        self.assertGreater(self._count("member.analytics.figure", self.company_b), 0)
+
+        # with the cron's commits (recorded here, a test may not commit): batches of 5 scores, A's second
+        # batch fails: A keeps what came before its first commit (all but the scores) and that first batch
+        commits = []
+        upsert = job_class._member_clv_upsert_sql
+        calls = []
+
+        def second_batch_fails_in_a(job, company, chunk, now):
+            calls.append(company)
+            if company == self.company and calls.count(company) == 2:
+                raise ValueError("broken batch")
+            return upsert(job, company, chunk, now)
+
+        with (
+            patch.object(member_analytics, "BATCH", 5),
+            patch.object(job_class, "_member_clv_upsert_sql", second_batch_fails_in_a),
+            self.assertLogs(logger, "WARNING") as logs,
+        ):
+            self._failing_run(self.company | self.company_b, commit=commits.append)
+        self.assertTrue(any(r.levelname == "ERROR" and "broken batch" in r.exc_text for r in logs.records))
+        self.assertEqual(commits, [5, 1])  # A's first batch; B (no fit) at its end
+        self.assertEqual(self._count("member.clv.score", self.company), 5)
+        self.assertEqual(self._count("member.rfm.month", self.company), MEMBERS + 1)
+        self.assertGreater(self._count("member.cohort", self.company), 0)
+        self.assertGreater(self._count("member.analytics.figure", self.company), 0)
+        self.assertGreater(self._count("member.cohort", self.company_b), 0)
+        # the next run completes A
+        self.assertEqual(
+            Job._member_analytics_companies(self.company, as_of=AS_OF)[self.company.id]["clv_written"], MEMBERS
+        )
+        self.assertEqual(self._count("member.clv.score", self.company), MEMBERS)
 
     def test_access(self):
         self._run(self.company)

@@ -4,10 +4,10 @@ At each month end the outstanding points of a company's member program are value
 
     target = round(Σ over member cards of max(0, balance at month end) × value per point × (1 − breakage %))
 
-(pending points shown apart, and counted when the company says so). One entry, dated at month end, brings
-the liability account to the target; it is keyed by our own (company, month) record, so a re-run posts
-nothing, and a reversal of that entry followed by a re-run posts exactly one new entry. A locked month gets
-its entry on the first open day after the lock. The balances at a date are sums of the append-only
+(pending points shown apart, and counted when the company says so: then Σ max(0, balance + pending)). One
+entry, dated at month end, brings the liability account to the target; it is keyed by our own (company, month)
+record, so a re-run posts nothing, and a reversal of that entry followed by a re-run posts exactly one new entry.
+A locked month gets its entry on the first open day after the lock. The balances at a date are sums of the append-only
 ``member.points.move`` (the card's ``points`` are only today's), so past months can be rebuilt exactly.
 """
 
@@ -76,6 +76,9 @@ class MemberPointsLiabilityPeriod(models.Model):
     amount_revaluation = fields.Monetary(
         string="Revaluation", readonly=True, help="Opening points × change of the value per point after breakage."
     )
+    amount_other = fields.Monetary(
+        string="Other Moves Value", readonly=True, help="Other moves (adjustments, merges, imports) × the value."
+    )
     amount_residual = fields.Monetary(
         string="Negative Balances and Rounding",
         readonly=True,
@@ -103,11 +106,13 @@ class MemberPointsLiabilityPeriod(models.Model):
     @api.model
     def _cron_member_liability(self):
         """Daily: every company's closed months that have no entry yet (catching up missed months)."""
+        # sudo: the cron reads the liability settings (accounting-manager fields) of every company
         companies = self.env["res.company"].sudo().search([("member_liability_enabled", "=", True)])
         failed = []
         for index, company in enumerate(companies):
             try:
                 with self.env.cr.savepoint():
+                    # sudo: the periods are read-only for everyone; only this run writes them and posts the entries
                     self.sudo()._member_liability_run(company)
             except (UserError, ValidationError) as error:
                 _logger.exception("Points liability of company %s not posted", company.id)
@@ -129,6 +134,19 @@ class MemberPointsLiabilityPeriod(models.Model):
         companies = self.env.companies.filtered("member_liability_enabled")
         if not companies:
             raise UserError(self.env._("The points liability entries are not turned on in the selected companies."))
+        drafts = (
+            self.sudo()
+            .search([("company_id", "in", companies.ids)])
+            .move_id.filtered(lambda move: move.state == "draft")
+        )
+        if drafts:
+            raise UserError(
+                self.env._(
+                    "Points liability entries reset to draft: %(moves)s. Post them again, or cancel or reverse them, "
+                    "before posting the missing months.",
+                    moves=", ".join(drafts.mapped("display_name")),
+                )
+            )
         for company in companies:
             # sudo: the periods are read-only for everyone; the checked accountant posts them through the run
             self.sudo()._member_liability_run(company)
@@ -150,6 +168,10 @@ class MemberPointsLiabilityPeriod(models.Model):
         month = first
         while month <= last:
             rec = by_month.get(month)
+            if rec and rec.move_id.state == "draft":
+                # the later months would book this month's amount again once the draft is reposted: they wait
+                rec._member_liability_note_draft()
+                break
             if not rec or rec._member_needs_entry():
                 done = self._member_liability_post(company, month, rec, today)
                 if not done:
@@ -158,8 +180,33 @@ class MemberPointsLiabilityPeriod(models.Model):
             month = date_utils.add(month, months=1)
         return touched
 
+    def _member_liability_add_note(self, note):
+        """Append ``note`` to this period's note unless it is there already (the run is daily)."""
+        self.ensure_one()
+        if note not in (self.note or ""):
+            self.note = "\n".join(filter(None, [self.note, note]))
+
+    def _member_liability_note_draft(self):
+        """The month's entry was reset to draft: neither repost nor ignore it silently."""
+        self.ensure_one()
+        _logger.warning(
+            "Points liability %s of company %s: entry %s is in draft, the month is not reposted",
+            self.name,
+            self.company_id.id,
+            self.move_id.display_name,
+        )
+        self._member_liability_add_note(
+            self.env._(
+                "Entry %(move)s was reset to draft: it is not reposted. Post it again, or cancel or reverse it.",
+                move=self.move_id.display_name,
+            )
+        )
+
     def _member_needs_entry(self):
-        """A posted month needs a new entry only when its entry was reversed (or cancelled)."""
+        """A posted month needs a new entry only when its entry was reversed (or cancelled).
+
+        An entry reset to draft is handled by the run (a note and a warning), never reposted.
+        """
         self.ensure_one()
         if self.state != "posted" or not self.move_id:
             return False
@@ -172,11 +219,12 @@ class MemberPointsLiabilityPeriod(models.Model):
         end = date_utils.end_of(month, "month")
         journal = company.member_liability_journal_id
         # the strict lock: nobody's exception, fiscal year and hard lock dates of the company and its parents
-        lock = company.with_context(ignore_exceptions=True)._get_user_fiscal_lock_date(journal)
+        lock = company._get_user_fiscal_lock_date(journal, ignore_exceptions=True)
         entry_date, notes = end, []
         if end <= lock:
             entry_date = lock + datetime.timedelta(days=1)
             if entry_date > today:
+                self._member_liability_note_waiting(company, month, rec, lock)
                 return False
             notes.append(
                 self.env._(
@@ -199,6 +247,7 @@ class MemberPointsLiabilityPeriod(models.Model):
             opening = currency.round(figures["clamped_opening"] * effective)
         revaluation = currency.round(figures["clamped_opening"] * (effective - before))
         movement = currency.round(sum(figures["kinds"].values()) * effective)
+        other = currency.round(figures["other"] * effective)
         target = figures["target"]
         balance = self._member_liability_balance(company, month)
         amount = currency.round(target - balance)
@@ -222,7 +271,8 @@ class MemberPointsLiabilityPeriod(models.Model):
             "amount_opening": opening,
             "amount_movement": movement,
             "amount_revaluation": revaluation,
-            "amount_residual": currency.round(target - opening - revaluation - movement),
+            "amount_other": other,
+            "amount_residual": currency.round(target - opening - revaluation - movement - other),
             "amount_closing": target,
             "amount_pending": figures["amount_pending"],
             "liability_balance": balance,
@@ -246,6 +296,22 @@ class MemberPointsLiabilityPeriod(models.Model):
             return rec
         vals["note"] = "\n".join(notes) or False
         return self.create(vals)
+
+    @api.model
+    def _member_liability_note_waiting(self, company, month, rec, lock):
+        """``month`` is locked beyond today: say so on its record, or on the company's last period."""
+        _logger.info(
+            "Points liability %s of company %s waits: locked until %s", month.strftime("%Y-%m"), company.id, lock
+        )
+        target = rec or self.search([("company_id", "=", company.id)], order="period desc", limit=1)
+        if target:
+            target._member_liability_add_note(
+                self.env._(
+                    "%(month)s waits: it is locked until %(lock)s, its entry is posted on the first open day.",
+                    month=month.strftime("%Y-%m"),
+                    lock=fields.Date.to_string(lock),
+                )
+            )
 
     @api.model
     def _member_liability_move(self, company, month, date, amount, opening_part):
@@ -330,9 +396,10 @@ class MemberPointsLiabilityPeriod(models.Model):
                   GROUP BY m.card_id
                 )
                 SELECT COALESCE(SUM(ob), 0) AS ob, COALESCE(SUM(op), 0) AS op,
-                       COALESCE(SUM(GREATEST(ob, 0)), 0) AS obp, COALESCE(SUM(GREATEST(op, 0)), 0) AS opp,
+                       COALESCE(SUM(GREATEST(ob, 0)), 0) AS obp,
                        COALESCE(SUM(cb), 0) AS cb, COALESCE(SUM(cp), 0) AS cp,
                        COALESCE(SUM(GREATEST(cb, 0)), 0) AS cbp, COALESCE(SUM(GREATEST(cp, 0)), 0) AS cpp,
+                       COALESCE(SUM(GREATEST(ob + op, 0)), 0) AS obt, COALESCE(SUM(GREATEST(cb + cp, 0)), 0) AS cbt,
                        COALESCE((SELECT SUM(points) FROM cards), 0) - COALESCE(SUM(ab), 0) AS unexplained
                   FROM per_card
                 """,
@@ -356,14 +423,15 @@ class MemberPointsLiabilityPeriod(models.Model):
         value, breakage = company.member_point_value, company.member_breakage_percent
         effective = value * (1 - breakage / 100)
         currency = company.currency_id
-        clamped_closing = row["cbp"] + (row["cpp"] if include else 0.0)
+        # with pending points: a card's pending points first cover its negative balance (Σ max(0, balance + pending))
+        clamped_closing = row["cbt"] if include else row["cbp"]
         return {
             "value": value,
             "breakage": breakage,
             "include_pending": include,
             "opening": round(row["ob"] + (row["op"] if include else 0.0), 2),
             "closing": round(row["cb"] + (row["cp"] if include else 0.0), 2),
-            "clamped_opening": row["obp"] + (row["opp"] if include else 0.0),
+            "clamped_opening": row["obt"] if include else row["obp"],
             "clamped_closing": clamped_closing,
             "pending": round(row["cp"], 2),
             "unexplained": round(row["unexplained"], 2),

@@ -1,4 +1,5 @@
 import datetime
+import logging
 
 from freezegun import freeze_time
 
@@ -10,6 +11,7 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.member_crm.tests.test_member_benefits import MemberBenefitsMixin
 
 D = datetime.date
+LOGGER = "odoo.addons.member_crm_reports.models.member_points_liability"
 
 
 @tagged("post_install", "-at_install")
@@ -200,7 +202,11 @@ class TestPointsLiability(AccountTestInvoicingCommon, MemberBenefitsMixin):
         self.assertEqual(set(periods.mapped("points_unexplained")), {0.0}, "the moves explain the balances")
         for period in periods:
             explained = (
-                period.amount_opening + period.amount_revaluation + period.amount_movement + period.amount_residual
+                period.amount_opening
+                + period.amount_revaluation
+                + period.amount_movement
+                + period.amount_other
+                + period.amount_residual
             )
             self.assertAlmostEqual(explained, period.amount_closing, 2)
             self.assertAlmostEqual(
@@ -246,7 +252,10 @@ class TestPointsLiability(AccountTestInvoicingCommon, MemberBenefitsMixin):
         """A hard lock beyond today: the month waits, nothing is posted inside the lock."""
         self._write("_member_points_earn", self.card_2, 1000, "earn", D(2025, 2, 20))
         self.c2.hard_lock_date = D(2025, 3, 31)
-        self.assertFalse(self.Period._member_liability_run(self.c2, today=D(2025, 3, 15)))
+        # logging.INFO, not "INFO": Odoo names its RUNBOT level (25) "INFO"
+        with self.assertLogs(LOGGER, logging.INFO) as logs:
+            self.assertFalse(self.Period._member_liability_run(self.c2, today=D(2025, 3, 15)))
+        self.assertIn("waits: locked until 2025-03-31", logs.output[0])
         self.assertFalse(self.Period.search([("company_id", "=", self.c2.id)]))
         touched = self.Period._member_liability_run(self.c2, today=D(2025, 4, 1))
         self.assertEqual(touched.move_id.date, D(2025, 4, 1))
@@ -329,3 +338,123 @@ class TestPointsLiability(AccountTestInvoicingCommon, MemberBenefitsMixin):
         # another company's auditor does not see it
         other = new_test_user(self.env, login="liab_auditor_c1", groups="member_crm.group_member_crm_accountant")
         self.assertFalse(self.Period.with_user(other).search([("id", "=", period.id)]))
+
+    def test_lock_exception_not_used(self):
+        """An all-users lock exception does not open the locked month to the liability entry."""
+        self._write("_member_points_earn", self.card_2, 1000, "earn", D(2025, 2, 20))
+        self.c2.fiscalyear_lock_date = D(2025, 2, 28)
+        self.env["account.lock_exception"].create(
+            {"company_id": self.c2.id, "fiscalyear_lock_date": False, "reason": "closing review"}
+        )
+        self.assertEqual(self.c2._get_user_fiscal_lock_date(self.company_data_2["default_journal_misc"]), D.min)
+        feb = self.Period._member_liability_run(self.c2, today=D(2025, 3, 15))
+        self.assertEqual(feb.move_id.date, D(2025, 3, 1), "dated after the lock, not inside it")
+        self.assertIn("locked (until 2025-02-28)", feb.note)
+
+    def test_account_checks(self):
+        cases = {
+            "member_liability_account_id": self.expense,  # not a liability
+            "member_liability_expense_account_id": self.liability,  # same as the liability account
+            "member_liability_opening_account_id": self.expense,  # same as the counter-account
+        }
+        for field, account in cases.items():
+            with self.subTest(field=field), self.assertRaises(ValidationError):
+                self.c2.write({field: account.id})
+        # also when the entries are off: checked on save, not only at the run
+        self.c2.member_liability_enabled = False
+        with self.assertRaises(ValidationError):
+            self.c2.member_liability_opening_account_id = self.liability
+        self.assertEqual(self.c2.member_liability_opening_account_id, self.opening)
+
+    def test_draft_entry_not_reposted(self):
+        self._write("_member_points_earn", self.card_2, 1000, "earn", D(2025, 2, 20))
+        feb = self.Period._member_liability_run(self.c2, today=D(2025, 3, 1))
+        move = feb.move_id
+        move.button_draft()
+        entries = self._entries()
+        with self.assertLogs(LOGGER, "WARNING") as logs:
+            self.assertFalse(self.Period._member_liability_run(self.c2, today=D(2025, 3, 2)))
+        self.assertIn(move.display_name, logs.output[0])
+        self.assertEqual((self._entries(), feb.move_id, move.state), (entries, move, "draft"), "not reposted")
+        self.assertIn(f"Entry {move.display_name} was reset to draft", feb.note)
+        self._write("_member_points_earn", self.card_2, 500, "earn", D(2025, 3, 10))
+        with self.assertLogs(LOGGER, "WARNING"):
+            self.assertFalse(self.Period._member_liability_run(self.c2, today=D(2025, 4, 2)), "March waits too")
+        self.assertEqual(self._entries(), entries)
+        self.assertEqual(feb.note.count("reset to draft"), 1, "noted once")
+        admin = new_test_user(
+            self.env,
+            login="liab_admin_draft",
+            groups="member_crm.group_member_crm_accountant,account.group_account_manager",
+        )
+        admin.write({"company_ids": [Command.link(self.c2.id)], "company_id": self.c2.id})
+        with self.assertRaises(UserError) as caught:
+            self.env["member.points.liability.period"].with_user(admin).with_company(
+                self.c2
+            ).action_member_liability_run()
+        self.assertIn(move.display_name, str(caught.exception))
+
+    def test_pending_points_cover_negative_balance(self):
+        """Included pending points first cover the card's negative balance: Σ max(0, balance + pending)."""
+        self.c2.member_points_pending_days = 14
+        self._write("_member_points_earn", self.card_2, 100, "earn", D(2025, 2, 10))
+        self._write("_member_points_spend", self.card_2, 300, "refund", D(2025, 2, 12))  # balance −200
+        self.Lot._member_points_earn(
+            [
+                {
+                    "card": self.card_2,
+                    "points": 200,
+                    "kind": "bonus",
+                    "description": "b",
+                    "date": D(2025, 2, 25),
+                    "pending": True,
+                }
+            ]
+        )
+        target = self.Period._member_liability_target(self.c2, D(2025, 2, 28))
+        self.assertEqual((target["pending"], target["amount_pending"], target["target"]), (200.0, 10.0, 0.0))
+        self.c2.member_liability_include_pending = True
+        target = self.Period._member_liability_target(self.c2, D(2025, 2, 28))
+        self.assertEqual((target["pending"], target["amount_pending"]), (200.0, 10.0), "pending still shown apart")
+        self.assertEqual(target["target"], 0.0, "max(0, −200 + 200) = 0, not 0 + 200 × 0.05")
+
+    def test_other_moves_valued_apart(self):
+        self._write("_member_points_earn", self.card_2, 1000, "earn", D(2025, 2, 20))
+        self._write("_member_points_earn", self.card_2, 300, "adjust", D(2025, 2, 21))
+        feb = self.Period._member_liability_run(self.c2, today=D(2025, 3, 1))
+        self.assertEqual((feb.points_other, feb.amount_other), (300.0, 15.0), "300 × 0.05")
+        self.assertEqual((feb.amount_movement, feb.amount_residual, feb.amount_closing), (50.0, 0.0, 65.0))
+
+    def test_attack_liability_settings(self):
+        """Only accounting managers (and system administrators) read or write the liability settings."""
+        officer = new_test_user(self.env, login="liab_officer", groups="account.group_account_user")
+        erp_manager = new_test_user(self.env, login="liab_erp", groups="base.group_erp_manager")
+        portal = new_test_user(self.env, login="liab_portal", groups="base.group_portal")
+        manager = new_test_user(
+            self.env, login="liab_acc_manager", groups="account.group_account_manager,base.group_erp_manager"
+        )
+        for user in (officer, erp_manager, portal, manager):
+            user.write({"company_ids": [Command.link(self.c2.id)], "company_id": self.c2.id})
+        for user in (officer, erp_manager, portal):
+            company = self.c2.with_user(user)
+            for fname in ("member_point_value", "member_liability_account_id", "member_liability_enabled"):
+                with self.subTest(user=user.login, field=fname), self.assertRaises(AccessError):
+                    company.read([fname])
+            with self.assertRaises(AccessError):
+                company.search_read([("id", "=", self.c2.id)], ["member_breakage_percent"])
+            with self.assertRaises(AccessError):
+                company.write({"member_breakage_percent": 50.0})
+            with self.assertRaises(AccessError):
+                company.write({"member_liability_enabled": False})
+        # the ERP manager still edits the rest of the company
+        self.c2.with_user(erp_manager).write({"report_footer": "Thank you"})
+        self.assertEqual(self.c2.member_breakage_percent, 0.0)
+        self.assertTrue(self.c2.member_liability_enabled)
+        # the accounting manager (with the company form's access) reads and writes them
+        self.c2.with_user(manager).write({"member_breakage_percent": 5.0, "member_point_value": 0.04})
+        self.assertEqual(
+            self.c2.with_user(manager).read(["member_breakage_percent"])[0]["member_breakage_percent"], 5.0
+        )
+        # the settings form shows them to administrators only
+        self.assertNotIn("member_point_value", self.env["res.config.settings"].with_user(erp_manager).fields_get())
+        self.assertIn("member_point_value", self.env["res.config.settings"].fields_get())

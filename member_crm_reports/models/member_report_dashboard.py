@@ -1,7 +1,8 @@
 """Member KPI dashboard: the six headline figures, this month vs last, with 12 months each.
 
-Reads the report models through the ORM (``_read_group``), as the user: their
-access rights and the report models' company rules apply, and nothing is
+Reads the report models through the ORM (``_read_group``, ``_search``; the lifetime
+value: the ledger, ``member.ledger``, one scan), as the user: their access rights
+and the models' company rules apply, and nothing is
 written, so the method is ``@api.readonly`` (served from the read-only replica
 when ``db_replica_host`` is set, as pivot and graph reads are). The formulas
 are ``engine.kpi``'s; amounts are never added up across companies: every
@@ -119,8 +120,15 @@ class MemberReportDashboard(models.AbstractModel):
         ):
             returns[company.id, kpi.month_start(month)] = (orders, returned, amount, refunded)
 
-        # at each month's end: active members (a net order in the activity window), their net spend and orders
-        active = self._member_window_figures(companies, periods, kpi.active_window)
+        # at each month's end: active members (a net order in the activity window), their net spend and orders;
+        # customer value: over the 12 months ending today and ending last month. One scan of the analysis.
+        windows = self._member_windows(
+            companies,
+            [("active", first, *kpi.active_window(end)) for first, end in periods]
+            + [("yearly", first, *kpi.months_window(end)) for first, end in periods[-2:]],
+        )
+        active = {(cid, first): values for (cid, kind, first), values in windows.items() if kind == "active"}
+        yearly = {(cid, first): values for (cid, kind, first), values in windows.items() if kind == "yearly"}
 
         # lifetime value at each month's end: cumulative net spend (openings included) per member so far
         spent, firsts = self._member_cumulative(companies, today)
@@ -133,8 +141,6 @@ class MemberReportDashboard(models.AbstractModel):
             for first in months[1:]
         }
 
-        # customer value: over the 12 months ending today and ending last month
-        yearly = self._member_window_figures(companies, periods[-2:], kpi.months_window)
         value_now, value_before = {}, {}
         for company in companies:
             for first, values in ((months[-1], value_now), (months[-2], value_before)):
@@ -245,28 +251,37 @@ class MemberReportDashboard(models.AbstractModel):
         """{(company id, month): (members, net spend, net orders)} of the net orders in each period's window.
 
         ``periods``: [(month's first day, end day)]; ``window(end day)``: (first day, last day), both
-        included. One query over the order analysis, rule-aware (``_search`` applies the access rights
-        and the company rule), each order joined to the windows it falls in: a count of distinct
-        members per window cannot be added up from months.
+        included. See ``_member_windows``.
+        """
+        windows = self._member_windows(companies, [("window", first, *window(end)) for first, end in periods])
+        return {(cid, first): values for (cid, _kind, first), values in windows.items()}
+
+    @api.model
+    def _member_windows(self, companies, windows):
+        """{(company id, kind, month): (members, net spend, net orders)} of the net orders in each window.
+
+        ``windows``: [(kind, month's first day, first day, last day)], both days included. One query
+        over the order analysis, rule-aware (``_search`` applies the access rights and the company
+        rule), each order joined to the windows it falls in: a count of distinct members per window
+        cannot be added up from months.
         """
         Orders = self.env["member.report.order"]
-        windows = [(first, *window(end)) for first, end in periods]
         query = Orders._search(
             [
                 ("company_id", "in", companies.ids),
                 ("is_opening", "=", False),
                 ("net_order_count", ">", 0),
-                ("date", ">=", min(start for _first, start, _stop in windows)),
-                ("date", "<=", max(stop for _first, _start, stop in windows)),
+                ("date", ">=", min(start for _kind, _first, start, _stop in windows)),
+                ("date", "<=", max(stop for _kind, _first, _start, stop in windows)),
             ]
         )
         query.order = None
-        values = SQL(", ").join(SQL("(%s::date, %s::date, %s::date)", *row) for row in windows)
+        values = SQL(", ").join(SQL("(%s, %s::date, %s::date, %s::date)", *row) for row in windows)
         column = partial(Orders._field_to_sql, query.table, query=query)
         query.add_join(
             "JOIN",
             "member_window",
-            SQL("(SELECT * FROM (VALUES %s) AS v(month, first_day, last_day))", values),
+            SQL("(SELECT * FROM (VALUES %s) AS v(kind, month, first_day, last_day))", values),
             SQL(
                 "%s BETWEEN %s AND %s",
                 column("date"),
@@ -274,11 +289,12 @@ class MemberReportDashboard(models.AbstractModel):
                 SQL.identifier("member_window", "last_day"),
             ),
         )
-        month = SQL.identifier("member_window", "month")
-        query.groupby = SQL("%s, %s", column("company_id"), month)
+        kind, month = SQL.identifier("member_window", "kind"), SQL.identifier("member_window", "month")
+        query.groupby = SQL("%s, %s, %s", column("company_id"), kind, month)
         rows = self.env.execute_query(
             query.select(
                 column("company_id"),
+                kind,
                 month,
                 SQL("COUNT(DISTINCT %s)", column("membership_id")),
                 SQL("SUM(%s)", column("net_amount")),
@@ -286,8 +302,8 @@ class MemberReportDashboard(models.AbstractModel):
             )
         )
         return {
-            (company_id, first): (members, float(spend or 0.0), int(orders or 0))
-            for company_id, first, members, spend, orders in rows
+            (company_id, kind, first): (members, float(spend or 0.0), int(orders or 0))
+            for company_id, kind, first, members, spend, orders in rows
         }
 
     @api.model
@@ -295,24 +311,114 @@ class MemberReportDashboard(models.AbstractModel):
         """({(company id, month): net spend}, {(company id, month): members whose first document is then}).
 
         All documents up to ``today``, opening balances included: added up month after month, they give
-        the cumulative spend and the members with a document so far at each month's end.
+        the cumulative spend and the members with a document so far at each month's end. The order
+        analysis' figures (``member.report.order``: net amounts, rows), read in one scan of the ledger
+        instead of the analysis' documents: a document's net amount is the sum of its entries (order
+        revisions, their cancellations, its refunds and theirs), so the spend needs no document. Each
+        entry counts at its document's date, which the analysis takes from the last revision (a sale
+        order confirmed again is dated anew), when the customer was an active member then (openings:
+        always); a member has a document from the first last revision or opening on. Rule-aware:
+        ``_search`` applies the ledger's access rights and company rule.
         """
-        Orders = self.env["member.report.order"]
-        domain = [("company_id", "in", companies.ids), ("date", "<=", today)]
-        spent = {
-            (company.id, month): spend
-            for company, month, spend in Orders._read_group(domain, ["company_id", "date:month"], ["net_amount:sum"])
-        }
-        query = Orders._search(domain)
-        query.order = None
-        column = partial(Orders._field_to_sql, query.table, query=query)
-        query.groupby = SQL("%s, %s", column("company_id"), column("membership_id"))
+        documents = self._member_ledger_entries(companies, today, ["order", "refund", "cancel"])
+        openings = self._member_ledger_entries(companies, today, ["opening"])
+        entries = SQL("%s UNION ALL %s", documents, openings)
         rows = self.env.execute_query(
             SQL(
-                """SELECT firsts.company_id, date_trunc('month', firsts.first_day)::date, COUNT(*)
-                     FROM (%s) AS firsts(company_id, membership_id, first_day)
+                """SELECT g.company_id, COALESCE(g.month, date_trunc('month', g.first_day)::date),
+                          SUM(g.spend) FILTER (WHERE g.membership_id IS NULL),
+                          COUNT(g.first_day) FILTER (WHERE g.membership_id IS NOT NULL)
+                     FROM (
+                          SELECT e.company_id, e.membership_id, date_trunc('month', e.day)::date AS month,
+                                 SUM(e.amount) AS spend, MIN(e.day) FILTER (WHERE e.buyer) AS first_day
+                            FROM (%s) AS e(company_id, membership_id, day, amount, buyer)
+                        GROUP BY GROUPING SETS ((e.company_id, date_trunc('month', e.day)::date),
+                                                (e.company_id, e.membership_id))
+                          ) g
                  GROUP BY 1, 2""",
-                query.select(column("company_id"), column("membership_id"), SQL("MIN(%s)", column("date"))),
+                entries,
             )
         )
-        return spent, {(company_id, month): count for company_id, month, count in rows}
+        spent = {(cid, month): float(spend) for cid, month, spend, _count in rows if spend is not None}
+        firsts = {(cid, month): count for cid, month, _spend, count in rows if count}
+        return spent, firsts
+
+    @api.model
+    def _member_ledger_entries(self, companies, today, kinds):
+        """SQL: (company id, membership id, day, amount, buyer) of the ledger entries of ``kinds`` up to ``today``.
+
+        Rule-aware (``_search`` applies the ledger's access rights and company rule). Order documents
+        (``kinds`` without "opening"): each entry at its document's date, the last revision's (few documents
+        have more than one), when the customer was an active member then; buyer: the last order revision.
+        Opening balances: always, each a buyer.
+        """
+        Ledger = self.env["member.ledger"]
+        query = Ledger._search([("company_id", "in", companies.ids), ("kind", "in", kinds)])
+        query.order = None
+        column = partial(Ledger._field_to_sql, query.table, query=query)
+        query.add_join(
+            "JOIN",
+            "member_buyer",
+            "member_membership",
+            SQL(
+                "%s = %s AND %s = %s",
+                SQL.identifier("member_buyer", "partner_id"),
+                column("partner_id"),
+                SQL.identifier("member_buyer", "company_id"),
+                column("company_id"),
+            ),
+        )
+        if "opening" in kinds:
+            query.add_where(SQL("%s <= %s", column("date"), today))
+            return query.select(
+                column("company_id"),
+                SQL.identifier("member_buyer", "id"),
+                column("date"),
+                column("amount"),
+                SQL("TRUE"),
+            )
+        # documents with more than one revision: each of their entries re-dated as the last revision
+        redated = SQL(
+            """(WITH last AS (
+                     SELECT DISTINCT ON (source_model, source_id) source_model, source_id, revision, date
+                       FROM member_ledger
+                      WHERE kind = 'order' AND revision > 0 AND company_id = ANY(%(companies)s)
+                   ORDER BY source_model, source_id, revision DESC
+                 ), revs AS (
+                     SELECT o.id, last.date, o.revision = last.revision AS is_last
+                       FROM last
+                       JOIN member_ledger o ON o.source_model = last.source_model AND o.source_id = last.source_id
+                                           AND o.kind = 'order'
+                 ), reversals AS (  -- refunds and cancellations of each revision
+                     SELECT r.id, revs.date FROM revs JOIN member_ledger r ON r.refund_of_id = revs.id
+                 )
+                 SELECT id, date, is_last FROM revs
+                  UNION ALL
+                 SELECT id, date, FALSE FROM reversals
+                  UNION ALL  -- cancellations of the refunds
+                 SELECT rx.id, reversals.date, FALSE
+                   FROM reversals JOIN member_ledger rx ON rx.refund_of_id = reversals.id)""",
+            companies=companies.ids,
+        )
+        query.add_join("LEFT JOIN", "member_redated", redated, SQL("member_redated.id = %s", column("id")))
+        day = SQL("COALESCE(member_redated.date, %s)", column("date"))
+        query.add_where(SQL("%s <= %s", day, today))
+        # a plain conjunct, so that the planner can make it a semi-join
+        query.add_where(
+            SQL(
+                """EXISTS (
+                       SELECT 1 FROM member_membership_interval i
+                        WHERE i.membership_id = member_buyer.id AND i.state = 'active' AND i.date_from <= %(day)s
+                          AND (i.date_to IS NULL OR i.date_to > %(day)s)
+                   )""",
+                day=day,
+            )
+        )
+        return query.select(
+            column("company_id"),
+            SQL.identifier("member_buyer", "id"),
+            day,
+            column("amount"),
+            # a document's row: its last order revision, cancelled or not
+            SQL("%s = 'order' AND COALESCE(member_redated.is_last, TRUE)", column("kind")),
+        )

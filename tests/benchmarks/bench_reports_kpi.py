@@ -9,7 +9,8 @@ only that both sides give the same figures.
    members, active members at D, average spend per active member, return rate, lifetime value. Ours:
    the dashboard's own calls for that month, as a member accountant (access rights and the report
    models' company rules apply): ``_read_group`` on ``member.report.members`` (the snapshot) and on
-   ``member.report.order``, and the dashboard's ``_member_window_figures`` for the activity window.
+   ``member.report.order``, the dashboard's ``_member_window_figures`` for the activity window and its
+   ``_member_cumulative`` (one rule-aware scan of ``member.ledger``) for the lifetime value.
    Against: one query written from the issue's definitions on the base tables (``member_ledger``,
    ``member_membership``, ``member_membership_interval``), not the views' SQL: each ledger entry
    is mapped to the order document it belongs to through ``refund_of_id``, and the documents' order,
@@ -532,9 +533,8 @@ def main(argv=None):
             )
             window = Dashboard._member_window_figures(company.with_env(user_env), [(first, last)], kpi.active_window)
             active, spend, _net_orders = window.get((company.id, first), (0, 0.0, 0))
-            [(cumulative, buyers)] = Orders._read_group(
-                [*company_domain, ("date", "<=", last)], [], ["net_amount:sum", "membership_id:count_distinct"]
-            )
+            spent, firsts = Dashboard._member_cumulative(company.with_env(user_env), last)
+            cumulative, buyers = sum(spent.values()), sum(firsts.values())
             ours_values.update(figures_of(members, new, active, spend, returned, orders, cumulative, buyers))
 
         hand_sql = hand_query(SQL, company.id, first, last)

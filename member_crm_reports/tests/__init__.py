@@ -8,3 +8,4 @@ from . import test_xlsx_export
 from . import test_kpi_membership_periods
 from . import test_points_liability
 from . import test_analytics_job
+from . import test_kpi_redating

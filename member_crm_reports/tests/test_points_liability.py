@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.member_crm.tests.test_member_benefits import MemberBenefitsMixin
@@ -455,6 +455,18 @@ class TestPointsLiability(AccountTestInvoicingCommon, MemberBenefitsMixin):
         self.assertEqual(
             self.c2.with_user(manager).read(["member_breakage_percent"])[0]["member_breakage_percent"], 5.0
         )
+
+        # the company form shows them to the accounting manager (Settings are saved by administrators only),
+        # and not to the ERP manager
+        def company_form(user):
+            return self.env["res.company"].with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+
+        self.assertIn('name="member_point_value"', company_form(manager))
+        self.assertIn('name="member_liability_account_id"', company_form(manager))
+        self.assertNotIn("member_point_value", company_form(erp_manager))
+        with Form(self.c2.with_user(manager)) as form:
+            form.member_point_value = 0.05
+        self.assertEqual(self.c2.member_point_value, 0.05)
         # the settings form shows them to administrators only
         self.assertNotIn("member_point_value", self.env["res.config.settings"].with_user(erp_manager).fields_get())
         self.assertIn("member_point_value", self.env["res.config.settings"].fields_get())

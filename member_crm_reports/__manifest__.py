@@ -2,7 +2,7 @@
 {
     "name": "Member CRM Reports",
     "summary": "Member KPIs, PDF and XLSX reports, RFM, CLV and cohort analytics",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/Members",
     "license": "LGPL-3",
     "author": "Member CRM team",
@@ -35,6 +35,7 @@
         "views/member_analytics_views.xml",
         "data/member_analytics_cron.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": ["member_crm_reports/static/src/dashboard/**/*"],
         "web.assets_tests": ["member_crm_reports/static/tests/tours/**/*"],

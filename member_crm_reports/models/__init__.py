@@ -1,3 +1,4 @@
+from . import job_tables
 from . import member_report_order
 from . import member_report_members
 from . import member_report_dashboard

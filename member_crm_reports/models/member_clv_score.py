@@ -1,7 +1,8 @@
 """Predicted customer lifetime value per membership, written by the weekly analytics job (``member.analytics``).
 
 One row per membership, in a table of its own: the job upserts them in batches with one
-``INSERT ... ON CONFLICT`` per batch and never writes the membership rows the POS checks lock.
+``INSERT ... ON CONFLICT`` per batch and never writes nor locks the membership rows the POS checks lock
+(the table has no foreign keys: ``job_tables``; a deleted membership's score is deleted with it).
 Read-only for every user; only the job writes, in SQL.
 """
 
@@ -9,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .job_tables import create_job_table
 from .member_report_tier_event import MEMBER_READERS  # who a member is: officers and marketing, not the auditor
 
 
@@ -18,16 +20,15 @@ class MemberClvScore(models.Model):
     _order = "company_id, predicted_value desc, id"
     _rec_name = "computed_at"
     _check_company_auto = True
-    # no create/write user columns: each of their foreign keys would be checked on every row the job inserts
-    # (a million a week); computed_at tells when the row was written
+    # a table without foreign keys, made by init (job_tables); no create/write user columns either (a million
+    # rows a week): computed_at tells when the row was written
+    _auto = False
     _log_access = False
 
-    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    membership_id = fields.Many2one(
-        "member.membership", required=True, readonly=True, ondelete="cascade", groups=MEMBER_READERS
-    )
-    # the membership's (never changes): related, so the job's rows carry one foreign key less to check
+    membership_id = fields.Many2one("member.membership", required=True, readonly=True, groups=MEMBER_READERS)
+    # the membership's (never changes): related, not a column of its own
     partner_id = fields.Many2one(related="membership_id.partner_id", string="Member", groups=MEMBER_READERS)
     predicted_value = fields.Monetary(
         string="Predicted CLV",
@@ -60,6 +61,7 @@ class MemberClvScore(models.Model):
     _membership_uniq = models.Constraint("UNIQUE(membership_id)", "A membership has one predicted CLV.")
 
     def init(self):
+        create_job_table(self)
         # every row is rewritten each week and no column but the unique membership is indexed: free room on
         # each page lets PostgreSQL update in place (HOT), without a new entry in every index
         self.env.cr.execute(SQL("ALTER TABLE member_clv_score SET (fillfactor = 50)"))

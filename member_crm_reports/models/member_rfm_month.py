@@ -3,6 +3,9 @@
 The weekly analytics job copies each company's RFM rows once per month (the first run of the
 month; later runs leave that month alone). ``member.rfm.movement`` pairs each copy with the same
 membership's copy of the month before: from-segment x to-segment, month over month.
+
+The copies are history: a membership deleted later leaves its rows, anonymised (no membership), so
+that the segment sizes of past months do not change. The table has no foreign keys (``job_tables``).
 """
 
 from odoo import api, fields, models
@@ -11,6 +14,7 @@ from odoo.tools import SQL
 
 from odoo.addons.member_crm.models.member_rfm import RFM_SEGMENTS
 
+from .job_tables import create_job_table
 from .member_report_tier_event import MEMBER_READERS  # who a member is: officers and marketing, not the auditor
 
 NEW = "new"
@@ -22,13 +26,17 @@ class MemberRfmMonth(models.Model):
     _order = "company_id, month desc, id"
     _rec_name = "month"
     _check_company_auto = True
-    # no create/write user columns: each of their foreign keys would be checked on every row copied
+    # a table without foreign keys, made by init (job_tables); no create/write user columns either
+    _auto = False
     _log_access = False
 
-    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
     month = fields.Date(required=True, readonly=True, help="First day of the month of the copy.")
     membership_id = fields.Many2one(
-        "member.membership", required=True, readonly=True, ondelete="cascade", groups=MEMBER_READERS
+        "member.membership",
+        readonly=True,
+        groups=MEMBER_READERS,
+        help="Empty when the membership was deleted since: its copies stay, anonymised.",
     )
     partner_id = fields.Many2one(related="membership_id.partner_id", string="Member", groups=MEMBER_READERS)
     segment = fields.Selection(RFM_SEGMENTS, required=True, readonly=True)
@@ -41,6 +49,9 @@ class MemberRfmMonth(models.Model):
         "UNIQUE(membership_id, month)", "A membership has one RFM copy per month."
     )
     _company_month_idx = models.Index("(company_id, month)")
+
+    def init(self):
+        create_job_table(self)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -244,6 +244,51 @@ class TestAnalyticsJob(BaseCommon, MemberTierMixin):
         )
         self.assertEqual(dict(groups), {0: MEMBERS, 1: 1})
 
+    def test_deleted_membership(self):
+        """The job's tables have no foreign keys (models/job_tables.py): a deleted membership's score goes with it
+        and its RFM copies stay, anonymised, however the membership is deleted (the ORM, or SQL as the contact
+        merge does); the copies still count in their month and read and group without the membership."""
+        self._run(self.company)
+        Month, Score = self.env["member.rfm.month"], self.env["member.clv.score"]
+        month = [("company_id", "=", self.company.id), ("month", "=", D(2024, 6, 1))]
+        sizes = dict(Month._read_group(month, ["segment"], ["__count"]))
+        by_orm, by_sql = (self._membership(partner, self.company) for partner in self.members[2:4])
+        self.assertTrue(Score.search_count([("membership_id", "in", (by_orm | by_sql).ids)]))
+        self.assertEqual(Month.search_count([*month, ("membership_id", "in", (by_orm | by_sql).ids)]), 2)
+        by_orm.unlink()
+        self.env.execute_query(SQL("DELETE FROM member_membership WHERE id = %s", by_sql.id))
+        self.env.invalidate_all()
+        self.assertFalse(
+            self.env.execute_query(
+                SQL(
+                    """SELECT 1 FROM member_clv_score WHERE membership_id = ANY(%(ids)s)
+                       UNION ALL SELECT 1 FROM member_rfm_month WHERE membership_id = ANY(%(ids)s)""",
+                    ids=[by_orm.id, by_sql.id],
+                )
+            )
+        )
+        self.assertEqual(Score.search_count([("company_id", "=", self.company.id)]), MEMBERS - 2)
+        self.assertEqual(dict(Month._read_group(month, ["segment"], ["__count"])), sizes)
+        anonymous = Month.search([*month, ("membership_id", "=", False)])
+        self.assertEqual(len(anonymous), 2)
+        self.assertEqual(anonymous.read(["membership_id", "partner_id"])[0]["membership_id"], False)
+        groups = Month.formatted_read_group(month, ["membership_id"], ["__count"])
+        self.assertEqual(len(groups), MEMBERS + 1 - 2 + 1)  # the remaining memberships, and "None" (2 rows)
+        # the next run scores the rest, and writes no row for the deleted memberships
+        self._run(self.company)
+        self.assertEqual(Score.search_count([("company_id", "=", self.company.id)]), MEMBERS - 2)
+
+    def test_orders_frame_empty(self):
+        company = self.env["res.company"].create({"name": "Analytics Empty"})
+        self._member_enable(company)
+        frame = self.env["member.analytics"]._member_orders_frame(company, AS_OF)
+        self.assertTrue(frame.empty)
+        self.assertEqual(
+            {name: str(dtype) for name, dtype in frame.dtypes.items()},
+            {"membership": "int64", "partner": "int64", "date": "datetime64[ns]", "amount": "float64"},
+        )
+        self.assertEqual(self._run(company)["clv_written"], 0)
+
     def test_figures(self):
         self._run(self.company)
         figures = {

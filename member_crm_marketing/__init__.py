@@ -5,10 +5,24 @@ from . import models
 
 
 def uninstall_hook(env):
-    """Drop the indexes the timeline view added to core tables (member_timeline.py ``init``): Odoo drops the
-    tables and columns of an uninstalled module, not indexes it made on other modules' tables."""
+    """Drop what the timeline (member_timeline.py ``init``) made outside the module's tables, which Odoo drops
+    by itself: its indexes on core tables and its functions of one member's rows."""
+    env.cr.execute(
+        SQL(
+            "SELECT oid::regprocedure::text FROM pg_proc WHERE proname LIKE %s",
+            models.member_timeline.ROWS_FUNCTION + "%",
+        )
+    )
+    # each function by its signature as the catalogue spells it (quoted where needed)
+    functions = [SQL(signature) for (signature,) in env.cr.fetchall()]
     env.cr.execute(
         SQL("; ").join(
-            SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)) for name in models.member_timeline.CORE_TABLE_INDEXES
+            [
+                *(
+                    SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name))
+                    for name in models.member_timeline.CORE_TABLE_INDEXES
+                ),
+                *(SQL("DROP FUNCTION IF EXISTS %s", signature) for signature in functions),
+            ]
         )
     )

@@ -9,8 +9,10 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import SQL
 
 from odoo.addons.member_crm.tests.common import MemberTierMixin
+from odoo.addons.member_crm_marketing.models.member_timeline import ALL_ROWS, FIRST_ROWS, ROWS_FUNCTION
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
 
@@ -250,6 +252,83 @@ class TestMemberTimeline(TestPoSCommon, MemberTierMixin, TimelineUsersMixin):
                 ("social", self.company.name),
             ],
         )
+
+    def _sql_text(self, sql):
+        return self.env.cr.mogrify(sql.code, sql.params).decode().replace('"', "")
+
+    def test_member_page_function(self):
+        """A search that fixes one member reads the PL/pgSQL function of the member's rows (planned once per
+        connection) and finds exactly what the view finds, for every role, page and filter; any other search
+        reads the view, and so does every search when the function of the installed branches is missing."""
+        self._events()
+        Timeline = self.env["member.timeline"]
+        member = [("partner_id", "=", self.ann.id)]
+        # the same member, in a shape the fast path does not take (two ids, the other one no contact): the view
+        nobody = self.env.execute_query(SQL("SELECT MAX(id) + 1000 FROM res_partner"))[0][0]
+        same_on_view = [("partner_id", "in", [self.ann.id, nobody])]
+        self.assertIn(ROWS_FUNCTION, Timeline._search(member).from_clause.code)
+        self.assertIn(ROWS_FUNCTION, Timeline._search([*member, ("kind", "!=", "login")]).from_clause.code)
+        self.assertNotIn(ROWS_FUNCTION, Timeline._search(same_on_view).from_clause.code)
+        self.assertNotIn(ROWS_FUNCTION, Timeline._search(["|", *member, ("kind", "=", "login")]).from_clause.code)
+        fields_ = ["kind", "date", "name", "amount", "res_model", "res_id", "company_id"]
+
+        def pages(timeline, extra=()):
+            return [
+                timeline.search_read(domain + list(extra), fields_, offset=offset, limit=limit)
+                for domain in (member, same_on_view)
+                for offset, limit in ((0, None), (0, 3), (3, 4))
+            ]
+
+        for role, user in self.users.items():
+            timeline = Timeline.with_user(user)
+            if not timeline.has_access("read"):
+                continue
+            for extra in ((), [("kind", "in", ["sale_order", "social"])], [("date", "<", ago(5))]):
+                found = pages(timeline, extra)
+                self.assertEqual(found[:3], found[3:], f"{role} {extra}")
+        self.assertEqual(len(Timeline.with_user(self.users["manager"]).search(member)), 10)
+        # what the function takes: a manager's page (company rule only) is cut per branch at offset + limit, in
+        # the company; a salesperson's rule (their own orders) stays outside, the function returns every row
+        manager = Timeline.with_user(self.users["manager"])
+
+        def called(timeline, *args, **kwargs):
+            return self._sql_text(timeline._search(*args, **kwargs).from_clause)
+
+        def expected(suffix, *arguments):
+            function = SQL.identifier(Timeline._member_rows_function() + suffix)
+            return self._sql_text(SQL("%s(%s) AS member_timeline", function, SQL(", ").join(arguments)))
+
+        ann, company = SQL("%s", self.ann.id), SQL("%s::int[]", [self.company.id])
+        self.assertEqual(
+            called(manager, member, offset=3, limit=4, order=Timeline._order),
+            expected(FIRST_ROWS, ann, company, SQL("NULL"), SQL("%s", 7)),
+        )
+        kinds = manager._search([*member, ("kind", "in", ["social", "login"])], limit=4, order=Timeline._order)
+        self.assertIn("::varchar[]", kinds.from_clause.code)
+        # a salesperson's rule (their own orders) and a search on the date stay outside: every row of the member
+        salesperson = Timeline.with_user(self.users["salesperson"])
+        for timeline, domain in ((salesperson, member), (manager, [*member, ("date", ">", ago(30))])):
+            self.assertEqual(
+                called(timeline, domain, limit=4, order=Timeline._order),
+                expected(ALL_ROWS, ann, SQL("NULL"), SQL("NULL")),
+            )
+        # another order, or a deep page: every row of the member in the company, cut outside
+        for kwargs in ({"limit": 4, "order": "date asc"}, {"offset": 400, "limit": 80, "order": Timeline._order}):
+            self.assertEqual(called(manager, member, **kwargs), expected(ALL_ROWS, ann, company, SQL("NULL")))
+        # a pending ORM write of a source (not flushed yet) is seen by the page, as by the view
+        order = self.env["sale.order"].search([("partner_id", "=", self.ann.id), ("state", "=", "sale")], limit=1)
+        order.date_order = ago(400)
+        rows = Timeline.search_read([*member, ("kind", "=", "sale_order"), ("date", "<", ago(399))], ["res_id"])
+        self.assertEqual([row["res_id"] for row in rows], [order.id])
+        # without the function of the installed branches (a bridge uninstalled since init): the view
+        name = Timeline._member_rows_function()
+        self.env.execute_query(SQL("DROP FUNCTION %s", SQL.identifier(name + FIRST_ROWS)))
+        self.env.registry.clear_cache("stable")
+        self.assertIsNone(Timeline._member_rows_function())
+        self.assertNotIn(ROWS_FUNCTION, Timeline._search(member).from_clause.code)
+        self.assertEqual(len(Timeline.with_user(self.users["manager"]).search(member)), 10)
+        Timeline.init()
+        self.assertEqual(Timeline._member_rows_function(), name)
 
     def test_complaints_and_ratings(self):
         complaint = (

@@ -5,7 +5,12 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
 from odoo.addons.member_crm_marketing import uninstall_hook
-from odoo.addons.member_crm_marketing.models.member_timeline import CORE_TABLE_INDEXES
+from odoo.addons.member_crm_marketing.models.member_timeline import (
+    ALL_ROWS,
+    CORE_TABLE_INDEXES,
+    FIRST_ROWS,
+    ROWS_FUNCTION,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -27,3 +32,14 @@ class TestMemberTimelineIndexes(TransactionCase):
         uninstall_hook(self.env)  # IF EXISTS: a second run (or a database that never had them) is fine
         self.env["member.timeline"].init()
         self.assertEqual(self._indexes(), expected)
+
+    def test_uninstall_hook_drops_the_rows_functions(self):
+        def functions():
+            return self.env.execute_query(SQL("SELECT proname FROM pg_proc WHERE proname LIKE %s", ROWS_FUNCTION + "%"))
+
+        name = self.env["member.timeline"]._member_rows_function()
+        self.assertEqual(sorted(functions()), [(name + ALL_ROWS,), (name + FIRST_ROWS,)])
+        uninstall_hook(self.env)
+        self.assertEqual(functions(), [])
+        self.env["member.timeline"].init()
+        self.assertEqual(len(functions()), 2)

@@ -2,7 +2,7 @@
 {
     "name": "Member CRM Marketing",
     "summary": "Campaigns per tier with email, SMS and member coupons; complaints with SLA by tier",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Marketing/Members",
     "license": "LGPL-3",
     "author": "Member CRM team",

@@ -9,8 +9,9 @@ def uninstall_hook(env):
     by itself: its indexes on core tables and its functions of one member's rows."""
     env.cr.execute(
         SQL(
-            "SELECT oid::regprocedure::text FROM pg_proc WHERE proname LIKE %s",
-            models.member_timeline.ROWS_FUNCTION + "%",
+            """SELECT oid::regprocedure::text FROM pg_proc
+                WHERE proname LIKE %s AND pronamespace = current_schema()::regnamespace""",
+            models.member_timeline.ROWS_FUNCTION.replace("_", "\\_") + "%",
         )
     )
     # each function by its signature as the catalogue spells it (quoted where needed)

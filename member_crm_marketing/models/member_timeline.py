@@ -532,19 +532,10 @@ class MemberTimeline(models.Model):
         return SQL().join(SQL(to_flush=field) for field in query.to_flush)
 
     def _member_create_rows_function(self):
-        """(Re)make the two functions of the installed branches and drop those of other branches (an earlier
-        version, a bridge uninstalled): init runs at a module's installation or update, after which every
-        worker reloads its registry, hence its function names."""
+        """(Re)make the two functions of the installed branches. Those of other branches (an earlier version, a
+        bridge uninstalled) stay until the uninstall hook: a worker that has not reloaded its registry yet may
+        still call them."""
         name = self._member_rows_function_name()
-        self.env.cr.execute(
-            SQL(
-                "SELECT oid::regprocedure::text FROM pg_proc WHERE proname LIKE %s AND proname NOT IN %s",
-                ROWS_FUNCTION + "%",
-                (name + ALL_ROWS, name + FIRST_ROWS),
-            )
-        )
-        for (signature,) in self.env.cr.fetchall():
-            self.env.cr.execute(SQL("DROP FUNCTION IF EXISTS %s", SQL(signature)))
         for suffix, first in ((ALL_ROWS, False), (FIRST_ROWS, True)):
             self.env.cr.execute(
                 SQL(

@@ -38,8 +38,8 @@ class TestMemberTimelineIndexes(TransactionCase):
             return self.env.execute_query(SQL("SELECT proname FROM pg_proc WHERE proname LIKE %s", ROWS_FUNCTION + "%"))
 
         name = self.env["member.timeline"]._member_rows_function()
-        self.assertEqual(sorted(functions()), [(name + ALL_ROWS,), (name + FIRST_ROWS,)])
-        uninstall_hook(self.env)
+        self.assertLessEqual({(name + ALL_ROWS,), (name + FIRST_ROWS,)}, set(functions()))
+        uninstall_hook(self.env)  # every version's functions (init leaves older ones to workers not reloaded yet)
         self.assertEqual(functions(), [])
         self.env["member.timeline"].init()
-        self.assertEqual(len(functions()), 2)
+        self.assertEqual(sorted(functions()), [(name + ALL_ROWS,), (name + FIRST_ROWS,)])

@@ -22,6 +22,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, models
 from odoo.exceptions import UserError
@@ -141,6 +142,18 @@ class MemberAnalytics(models.AbstractModel):
         One plain ``INSERT ... SELECT`` in membership order (the unique index grows at its end); the count
         from the cursor, not a returned row per copy."""
         month = as_of.replace(day=1)
+        # copies of memberships deleted while an earlier run was writing them (the delete trigger of job_tables
+        # did not see rows not committed yet): anonymised now, as the trigger would have (the months a run
+        # writes: this one and the one before)
+        self.env.cr.execute(
+            SQL(
+                """UPDATE member_rfm_month h SET membership_id = NULL
+                    WHERE h.company_id = %s AND h.month >= %s AND h.membership_id IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM member_membership m WHERE m.id = h.membership_id)""",
+                company.id,
+                month - relativedelta(months=1),
+            )
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -213,13 +226,10 @@ class MemberAnalytics(models.AbstractModel):
         if not buffer.tell():  # no order: pandas reads no columns from an empty file
             return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
         buffer.seek(0)
-        return pd.read_csv(
-            buffer,
-            names=list(columns),
-            dtype={name: dtype for name, dtype in columns.items() if name != "date"},
-            parse_dates=["date"],
-            date_format="%Y-%m-%d",
-        )
+        frame = pd.read_csv(buffer, names=list(columns), dtype={**columns, "date": str})
+        # parsed apart, so that a date pandas cannot hold raises here (read_csv would keep the column as text)
+        frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+        return frame
 
     # ------------------------------------------------------------------
     # b) predicted CLV
@@ -238,9 +248,17 @@ class MemberAnalytics(models.AbstractModel):
             if commit:
                 commit(len(chunk))  # each batch commits: a failure later keeps the batches done
         # memberships no longer scored (tagged since, or no member order left): every row of this run has
-        # its stamp, to the microsecond
+        # its stamp, to the microsecond; and scores of memberships deleted while the job ran (the delete
+        # trigger of job_tables did not see this run's rows, not committed yet)
         self.env.cr.execute(
-            SQL("DELETE FROM member_clv_score WHERE company_id = %s AND computed_at <> %s", company.id, now)
+            SQL(
+                """DELETE FROM member_clv_score s
+                    WHERE s.company_id = %s
+                      AND (s.computed_at <> %s
+                           OR NOT EXISTS (SELECT 1 FROM member_membership m WHERE m.id = s.membership_id))""",
+                company.id,
+                now,
+            )
         )
         return written
 

@@ -6,6 +6,9 @@ membership's copy of the month before: from-segment x to-segment, month over mon
 
 The copies are history: a membership deleted later leaves its rows, anonymised (no membership), so
 that the segment sizes of past months do not change. The table has no foreign keys (``job_tables``).
+Movements pair the copies of one membership: they are those of the memberships that still exist (an
+anonymised copy has no pair), so after a deletion or a contact merge a past month's movements count
+fewer members than its segment sizes.
 """
 
 from odoo import api, fields, models

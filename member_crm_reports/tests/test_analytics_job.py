@@ -277,6 +277,34 @@ class TestAnalyticsJob(BaseCommon, MemberTierMixin):
         # the next run scores the rest, and writes no row for the deleted memberships
         self._run(self.company)
         self.assertEqual(Score.search_count([("company_id", "=", self.company.id)]), MEMBERS - 2)
+        # rows a run wrote while their membership was being deleted (the trigger did not see them, not committed
+        # yet): the next run deletes the score and anonymises the copy, as the trigger would have
+        gone = self.env.execute_query(SQL("SELECT MAX(id) + 1000 FROM member_membership"))[0][0]
+        stamp = dt.datetime(2024, 7, 1, 3, 0, 0, 123456)  # the run's own stamp: only the missing membership tells
+        self.env.execute_query(
+            SQL(
+                """INSERT INTO member_clv_score (company_id, membership_id, computed_at) VALUES (%(c)s, %(m)s, %(t)s);
+                   INSERT INTO member_rfm_month (company_id, month, membership_id, segment)
+                   VALUES (%(c)s, %(month)s, %(m)s, 'champions')""",
+                c=self.company.id,
+                m=gone,
+                t=stamp,
+                month=D(2024, 6, 1),
+            )
+        )
+        Job = self.env["member.analytics"]
+        Job._member_copy_rfm(self.company, AS_OF)
+        Job._member_write_clv(self.company, Job._member_orders_frame(self.company, AS_OF), AS_OF, stamp)
+        self.assertFalse(
+            self.env.execute_query(
+                SQL(
+                    """SELECT 1 FROM member_clv_score WHERE membership_id = %(m)s
+                       UNION ALL SELECT 1 FROM member_rfm_month WHERE membership_id = %(m)s""",
+                    m=gone,
+                )
+            )
+        )
+        self.assertEqual(Month.search_count([*month, ("membership_id", "=", False)]), 3)
 
     def test_orders_frame_empty(self):
         company = self.env["res.company"].create({"name": "Analytics Empty"})

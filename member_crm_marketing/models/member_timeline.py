@@ -387,10 +387,15 @@ class MemberTimeline(models.Model):
     @api.model
     def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
         query = super()._search(domain, offset, limit, order, **kwargs)
+        check_access = not (self.env.su or kwargs.get("bypass_access"))
+        return self._member_page_query(query, domain, offset, limit, order, check_access)
+
+    @api.model
+    def _member_page_query(self, query, domain, offset, limit, order, check_access):
+        """``query`` reading the page functions instead of the view when the search fixes one member."""
         function = self._member_rows_function()
         if not function or query.is_empty() or query.table != self._table:
             return query
-        check_access = not (self.env.su or kwargs.get("bypass_access"))
         page = self._member_page_arguments(domain, offset, limit, order, check_access)
         if page:
             arguments, rows = page

@@ -49,7 +49,12 @@ class MemberAnalytics(models.AbstractModel):
     def _member_analytics_cron(self):
         companies = self.env["res.company"].sudo().search([("member_crm_enabled", "=", True)], order="id")
         cron = self.env["ir.cron"]
-        self._member_analytics_companies(companies, commit=lambda done: cron._commit_progress(done))
+        try:
+            self._member_analytics_companies(companies, commit=lambda done: cron._commit_progress(done))
+        except UserError as error:
+            # each failed company is logged with its traceback; the run is not failed: Odoo deactivates a cron
+            # after five failures in a week, and one company's data would stop every company's analytics
+            _logger.error("%s", error)
 
     @api.model
     def _member_analytics_companies(self, companies, as_of=None, commit=None):

@@ -85,7 +85,34 @@ class ResCompany(models.Model):
 
     def write(self, vals):
         self._member_liability_check_write(vals)
+        if self._member_liability_accountant_write(vals):
+            # sudo: writing a company needs Access Rights (res.company's access lines); an accounting
+            # administrator sets these settings, only these, of their own companies (checked above and there)
+            return super(ResCompany, self.sudo()).write(vals)
         return super().write(vals)
+
+    def _member_liability_accountant_write(self, vals):
+        """Whether this write is an accounting administrator setting only the liability settings of companies of
+        theirs (Odoo's company access lines give writing a company to Access Rights only)."""
+        return (
+            not self.env.su
+            and bool(vals)
+            and vals.keys() <= set(LIABILITY_FIELDS)
+            and self.env.user.has_group("account.group_account_manager")
+            and not self - self.env.user.company_ids
+        )
+
+    def action_member_liability_settings(self):
+        """The current company's liability settings, for accounting administrators (Members > Reporting)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Points Liability Settings"),
+            "res_model": "res.company",
+            "res_id": self.env.company.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("member_crm_reports.view_company_form_member_liability_settings").id, "form")],
+            "target": "current",
+        }
 
     def _member_liability_check_write(self, vals):
         """Refuse the liability settings to anyone but accounting managers and system administrators."""
@@ -95,16 +122,8 @@ class ResCompany(models.Model):
         if not (user.has_group("account.group_account_manager") or user.has_group("base.group_system")):
             raise AccessError(self.env._("Only an accounting administrator can change the points liability settings."))
 
-    @api.constrains(
-        "member_liability_enabled",
-        "member_point_value",
-        "member_breakage_percent",
-        "member_liability_account_id",
-        "member_liability_expense_account_id",
-        "member_liability_opening_account_id",
-        "member_liability_journal_id",
-        "member_liability_start",
-    )
+    # the member program too: the liability counts its cards (clearing it while the entries are on is refused)
+    @api.constrains(*LIABILITY_FIELDS, "member_loyalty_program_id")
     def _check_member_liability(self):
         for company in self:
             if not 0 <= company.member_breakage_percent < 100:
@@ -160,6 +179,16 @@ class ResCompany(models.Model):
                 self.env._(
                     "Points liability of %(company)s: the points liability account must be a current or non-current "
                     "liability account.",
+                    company=self.name,
+                )
+            )
+        # accounts are shared through company_ids in 19, a journal has one company: theirs or a parent's
+        foreign = [account for account in accounts if not account.sudo().company_ids & self.parent_ids]
+        journal = self.member_liability_journal_id
+        if foreign or (journal and journal.sudo().company_id not in self.parent_ids):
+            raise error(
+                self.env._(
+                    "Points liability of %(company)s: the accounts and the journal must be the company's.",
                     company=self.name,
                 )
             )

@@ -414,6 +414,32 @@ class TestAnalyticsJob(BaseCommon, MemberTierMixin):
         )
         self.assertEqual(self._count("member.clv.score", self.company), MEMBERS)
 
+    def test_cron_one_company_fails(self):
+        """The cron logs a failed company and does not fail its run (Odoo deactivates a cron after five failed runs
+        in a week): the other companies are computed."""
+        job_class = type(self.env["member.analytics"])
+        run = job_class._member_analytics_run
+
+        def run_or_fail(job, company, *args, **kwargs):
+            if company == self.company:
+                raise ValueError("company A's data is broken")
+            return run(job, company, *args, **kwargs)
+
+        self.env["res.company"].search([("member_crm_enabled", "=", True)]).filtered(
+            lambda c: c not in self.company | self.company_b
+        ).member_crm_enabled = False
+        logger = "odoo.addons.member_crm_reports.models.member_analytics"
+        with (
+            patch.object(job_class, "_member_analytics_run", run_or_fail),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda cron, *a, **k: 0.0),
+            freeze_time("2024-06-30 12:00:00"),
+            self.assertLogs(logger, "ERROR") as logs,
+        ):
+            self.env["member.analytics"]._member_analytics_cron()
+        self.assertTrue(any("Analytics A" in line for line in logs.output))
+        self.assertFalse(self._count("member.cohort", self.company))
+        self.assertTrue(self._count("member.cohort", self.company_b))
+
     def test_access(self):
         self._run(self.company)
         cashier = new_test_user(

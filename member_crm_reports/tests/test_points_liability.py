@@ -1,14 +1,18 @@
 import datetime
 import logging
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.sql_db import db_connect
 from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.member_crm.tests.test_member_benefits import MemberBenefitsMixin
+
+from ..models.member_points_liability import RUN_LOCK
 
 D = datetime.date
 LOGGER = "odoo.addons.member_crm_reports.models.member_points_liability"
@@ -272,6 +276,87 @@ class TestPointsLiability(AccountTestInvoicingCommon, MemberBenefitsMixin):
         with self.assertRaises(UserError):
             self.Period._member_liability_run(self.c2, today=D(2025, 4, 1))
         self.assertFalse(self.Period.search([("company_id", "=", self.c2.id)]), "nothing half-applied")
+
+    def test_member_program_required(self):
+        """The liability counts the member program's cards: clearing the program while the entries are on is
+        refused when saved, not found by the cron."""
+        with self.assertRaises(ValidationError) as caught:
+            self.c2.member_loyalty_program_id = False
+        self.assertIn("member points program", str(caught.exception))
+
+    def test_cron_one_company_fails(self):
+        """A company whose run fails is logged and rolled back; the others are posted and the cron run does not
+        fail (Odoo deactivates a cron after five failed runs in a week)."""
+        Period = type(self.Period)
+        run = Period._member_liability_run
+        done = []
+        broken = "c1 settings are broken"  # a test's message, not one for translators
+
+        def run_or_fail(period, company, *args, **kwargs):
+            if company == self.c1:
+                raise UserError(broken)
+            done.append(company)
+            return run(period, company, *args, **kwargs)
+
+        with (
+            patch.object(Period, "_member_liability_run", run_or_fail),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda cron, *a, **k: 0.0),
+            freeze_time("2025-04-01 12:00:00"),
+            self.assertLogs(LOGGER, "ERROR") as logs,
+        ):
+            self.Period._cron_member_liability()
+        self.assertEqual(done, [self.c2])
+        self.assertIn("c1 settings are broken", logs.output[0])
+        self.assertFalse(self.Period.search([("company_id", "=", self.c1.id)]))
+        self.assertTrue(self.Period.search([("company_id", "=", self.c2.id)]))
+
+    def test_one_run_at_a_time(self):
+        """While another transaction posts a company's liability, a second run of that company is refused
+        (after a reversal the month's record exists: its unique key would not stop a second entry)."""
+        other = db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_advisory_xact_lock(%s, %s)", (RUN_LOCK, self.c2.id))
+            with self.assertRaises(UserError) as caught:
+                self.Period._member_liability_run(self.c2, today=D(2025, 4, 1))
+            self.assertIn("another run", str(caught.exception))
+            self.Period._member_liability_run(self.c1, today=D(2025, 2, 1))  # another company runs
+        finally:
+            other.rollback()
+            other.close()
+        self.assertTrue(self.Period._member_liability_run(self.c2, today=D(2025, 4, 1)))
+
+    def test_accountant_without_access_rights(self):
+        """An accounting administrator without Access Rights sets the liability of their companies on the
+        settings form (Members > Reporting), and nothing else of a company."""
+        accountant = new_test_user(
+            self.env,
+            login="liab_acc_only",
+            groups="account.group_account_manager,member_crm.group_member_crm_accountant",
+        )
+        accountant.write({"company_ids": [Command.set(self.c2.ids)], "company_id": self.c2.id})
+        action = self.env["res.company"].with_user(accountant).with_company(self.c2).action_member_liability_settings()
+        self.assertEqual(action["res_id"], self.c2.id)
+        with Form(self.c2.with_user(accountant), view=action["views"][0][0]) as form:
+            form.member_point_value = 0.07
+            form.member_breakage_percent = 4.0
+        self.assertEqual((self.c2.member_point_value, self.c2.member_breakage_percent), (0.07, 4.0))
+        company = self.c2.with_user(accountant)
+        with self.assertRaises(AccessError):
+            company.write({"report_footer": "Not theirs to write"})
+        with self.assertRaises(AccessError):
+            company.write({"member_point_value": 0.08, "name": "Renamed"})
+        with self.assertRaises(AccessError):  # another company's settings
+            self.c1.with_user(accountant).write({"member_point_value": 0.5})
+        self.assertEqual((self.c2.member_point_value, self.c1.member_point_value), (0.07, 0.01))
+        # the settings are still checked, another company's account and journal too
+        with self.assertRaises(ValidationError):
+            company.write({"member_breakage_percent": 100.0})
+        c1_only = self.company_data["default_account_revenue"]
+        self.assertNotIn(self.c2, c1_only.company_ids)
+        with self.assertRaises(ValidationError):
+            company.write({"member_liability_expense_account_id": c1_only.id})
+        with self.assertRaises(ValidationError):
+            company.write({"member_liability_journal_id": self.company_data["default_journal_misc"].id})
 
     def test_pending_points_shown_apart(self):
         self.c2.member_points_pending_days = 14
